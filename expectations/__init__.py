@@ -1,0 +1,1 @@
+"""Great Expectations suites (suites/*.json) and the custom expectations they use (custom.py)."""
