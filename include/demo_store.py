@@ -63,6 +63,7 @@ class SeedConfig:
     as_of: date = DEFAULT_AS_OF
     real_argon2: bool = False
     retention_days: int = 1095
+    strict_sql: bool = False
 
     @property
     def legacy_hashes(self) -> float:
@@ -115,7 +116,7 @@ def _tsv_field(value: Any) -> str:
 class StoreWriter:
     """Buffers rows per table and bulk-loads them: LOAD DATA LOCAL INFILE on MariaDB/MySQL, executemany elsewhere."""
 
-    def __init__(self, engine: sa.Engine, manifest: Manifest, flush_rows: int = 20000):
+    def __init__(self, engine: sa.Engine, manifest: Manifest, flush_rows: int = 20000, strict: bool = False):
         self.engine = engine
         self.manifest = manifest
         self.flush_rows = flush_rows
@@ -131,7 +132,8 @@ class StoreWriter:
             cursor.execute("PRAGMA synchronous=OFF")
             cursor.execute("PRAGMA journal_mode=WAL")
         else:
-            cursor.execute("SET SESSION foreign_key_checks=0, sql_mode='NO_AUTO_VALUE_ON_ZERO'")
+            mode = "STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO" if strict else "NO_AUTO_VALUE_ON_ZERO"
+            cursor.execute(f"SET SESSION foreign_key_checks=0, sql_mode='{mode}'")
             cursor.execute("SELECT @@GLOBAL.local_infile")
             self.load_data = bool(int(cursor.fetchone()[0]))
 
@@ -267,7 +269,7 @@ class Generator:
         self.rng = random.Random(config.seed)
         self.crypt_key = crypto.generate_crypt_key(random.Random(f"{config.seed}-crypt-key"))
         self.manifest = Manifest(config={k: str(v) for k, v in config.__dict__.items()})
-        self.writer = StoreWriter(engine, self.manifest)
+        self.writer = StoreWriter(engine, self.manifest, strict=config.strict_sql)
         self.now = datetime.combine(config.as_of, datetime.min.time())
         self.ids: dict[str, int] = defaultdict(int)
         self.first_eligible: set[tuple[str, str, str]] = set()
@@ -298,6 +300,12 @@ class Generator:
         """A moment between the given numbers of days before as_of (seconds resolution)."""
         seconds = self.rng.uniform(days_ago_min * 86400, days_ago_max * 86400)
         return (self.now - timedelta(seconds=int(seconds))).replace(microsecond=0)
+
+    def gateway_id(self, length: int) -> str:
+        """A payment gateway reference like PayPal's (upper-case alphanumeric with letters, so never a card number)."""
+        chars = [self.rng.choice("0123456789ABCDEFGHJKLMNPRSTUVWXY") for _ in range(length)]
+        chars[1], chars[-1] = self.rng.choice("ABCDEFGHJKLMNPRSTUVWXY"), self.rng.choice("ABCDEFGHJKLMNPRSTUVWXY")
+        return "".join(chars)
 
     def clamp(self, moment: datetime) -> datetime:
         """Never later than as_of: the store has no rows from the future."""
@@ -695,9 +703,9 @@ class Generator:
             else:
                 row["cc_number_enc"] = self.encrypt(pan[:6])
             info = {"method_title": "Credit Card (Payment Services)", "cardBrand": brand, "cardLast4": pan[-4:],
-                    "paypal_order_id": f"{rng.getrandbits(60):015X}"}
+                    "paypal_order_id": self.gateway_id(17)}
         elif method == "paypal_express":
-            info = {"method_title": "PayPal Express Checkout", "paypal_payer_id": f"{rng.getrandbits(50):013X}",
+            info = {"method_title": "PayPal Express Checkout", "paypal_payer_id": self.gateway_id(13),
                     "paypal_payer_email": buyer["email"].strip().lower(), "paypal_payer_status": "verified",
                     "paypal_correlation_id": f"{rng.getrandbits(48):012x}"}
         else:
@@ -710,7 +718,7 @@ class Generator:
             self.manifest.near_misses[("sales_order_payment", "additional_information")].append(payment_id)
         row["additional_information"] = json.dumps(info)
         if method != "checkmo":
-            txn_id = f"{rng.getrandbits(60):015X}"
+            txn_id = self.gateway_id(17)
             row["last_trans_id"] = txn_id
             transaction_id = self.next_id("sales_payment_transaction")
             raw: dict[str, Any] = {"raw_details_info": {"status": "COMPLETED", "avs_code": rng.choice("YNAZ"), "id": txn_id}}
@@ -835,12 +843,21 @@ class Generator:
         self.manifest.planted = defaultdict(list, self._drop_deleted_order_children(self.manifest.planted))
         customer_id = self.ids["customer_entity"]
         if customer_id:
-            self.writer.execute(f"DELETE FROM {quote('customer_address_entity')} WHERE {quote('parent_id')} = ?", (customer_id,))
-            self.writer.execute(f"DELETE FROM {quote('customer_entity')} WHERE {quote('entity_id')} = ?", (customer_id,))
+            self.delete_customer(customer_id)
             self.manifest.plant("customer_grid_flat", "entity_id", "orphaned_pii", "grid_row_without_base_row", customer_id)
-            for (table, *_), keys in self.manifest.planted.items():
-                if table == "customer_entity" and customer_id in keys:
-                    keys.remove(customer_id)
+
+    def delete_customer(self, customer_id: int) -> None:
+        """What deleting a customer does at the database level (PII-MAP.md section 8), leaving its grid row behind."""
+        quote = self.engine.dialect.identifier_preparer.quote
+        value_ids = self.query_ids(f"SELECT value_id FROM {quote('customer_entity_varchar')} WHERE entity_id = {int(customer_id)}")
+        for table, column in (("customer_address_entity", "parent_id"), ("customer_entity_varchar", "entity_id"),
+                              ("vault_payment_token", "customer_id"), ("paypal_billing_agreement", "customer_id"),
+                              ("customer_entity", "entity_id")):
+            self.writer.execute(f"DELETE FROM {quote(table)} WHERE {quote(column)} = ?", (customer_id,))
+        self.writer.execute(f"UPDATE {quote('sales_order')} SET {quote('customer_id')} = NULL WHERE {quote('customer_id')} = ?", (customer_id,))
+        for (table, *_), keys in self.manifest.planted.items():
+            gone = {customer_id} if table == "customer_entity" else set(value_ids) if table == "customer_entity_varchar" else set()
+            keys[:] = [k for k in keys if k not in gone]
 
     def query_ids(self, sql: str) -> list[int]:
         """First column of a query on the store, after everything queued is written."""

@@ -109,7 +109,9 @@ def check_metas(table: str, document: dict[str, Any] | None = None) -> list[Chec
     return metas
 
 
+@cache
 def _quiet_context() -> Any:
+    """One ephemeral GX context per process (each new one leaves a temp docs folder behind)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -172,7 +174,10 @@ class FrameValidator:
         self.metas = check_metas(table, document)
         self.context = _quiet_context()
         self.suite = build_suite(document["name"], document["expectations"])
-        asset = self.context.data_sources.add_pandas(f"frames_{table}").add_dataframe_asset(table)
+        name = f"frames_{table}"
+        if name in self.context.data_sources.all():
+            self.context.data_sources.delete(name)
+        asset = self.context.data_sources.add_pandas(name).add_dataframe_asset(table)
         self.batch_definition = asset.add_batch_definition_whole_dataframe("bucket")
 
     def validate(self, frame: Any) -> dict[str, CheckStats]:
@@ -211,6 +216,8 @@ def run_relational_checks(
     """Cross-table checks run as SQL in the source (retention, orphaned grid rows), through GX's SQL datasource."""
     document = relational_document(now - timedelta(days=inactive_days))
     context = _quiet_context()
+    if "magento" in context.data_sources.all():
+        context.data_sources.delete("magento")
     source = context.data_sources.add_sql("magento", connection_string=url, kwargs=engine_kwargs)
     metas = check_metas("relational", document)
     results = []

@@ -1,0 +1,39 @@
+# Two commands: `make demo` (fresh clone -> working demo) and `make test` (fresh clone -> passing suite).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: demo test install lint services lock clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.txt
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch node_modules/.installed
+
+demo: install
+	$(BIN)/breachctl demo
+
+services:
+	scripts/ensure-services.sh
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install node_modules/.installed services lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lock:
+	$(BIN)/uv pip compile --python-version 3.11 --quiet requirements.in -o requirements.txt
+
+clean:
+	rm -rf $(VENV) .airflow .demo lake node_modules
