@@ -36,6 +36,30 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_json(path: str, what: str) -> object:
+    """A JSON input file, or UsageError naming the file."""
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UsageError(f"{what}: no such file {path}") from None
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{what}: not valid JSON (line {error.lineno}, column {error.colno})") from None
+
+
+def cmd_obligations(args: argparse.Namespace) -> int:
+    """Print every obligation for an incident and its affected counts, as JSON."""
+    from include.obligations import obligations_document
+    from include.rules import InputError, load_rules, parse_affected, parse_incident
+
+    try:
+        incident = parse_incident(read_json(args.incident, "INCIDENT.json"))
+        affected = parse_affected(read_json(args.affected, "AFFECTED.json"))
+    except InputError as error:
+        raise UsageError(str(error)) from None
+    print(json.dumps(obligations_document(incident, affected, load_rules()), indent=2))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Seed the embedded store and run every DAG end to end."""
     from include.demo import run_demo
@@ -59,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--real-argon2", action="store_true", help="compute real Argon2id hashes (64 MiB each; slow)")
     seed.add_argument("--manifest", default="seed-manifest.json", help="where to write what was planted (keys and counts only)")
     seed.set_defaults(func=cmd_seed)
+
+    obligations = sub.add_parser("obligations", help="print the obligations for an incident as JSON (what-if for legal)")
+    obligations.add_argument("--incident", required=True, help="INCIDENT.json")
+    obligations.add_argument("--affected", required=True, help="AFFECTED.json")
+    obligations.set_defaults(func=cmd_obligations)
 
     demo = sub.add_parser("demo", help="seed the embedded store and run every DAG (what `make demo` runs)")
     demo.add_argument("--customers", type=int, default=2000)

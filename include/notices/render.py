@@ -1,0 +1,101 @@
+"""Rendering notices: Jinja2 (autoescape, StrictUndefined) with gettext catalogs (Babel), one render per channel."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from include.notices.content import CREDIT_REPORTING_AGENCIES, NoticeContext
+
+TEMPLATES = Path(__file__).parent / "templates"
+LOCALES = Path(__file__).parent / "locale"
+LANGUAGES = ("en", "es")
+CHANNEL_TEMPLATES = {
+    "email.html": "email.html.j2",
+    "email.txt": "email.txt.j2",
+    "notice.html": "notice.html.j2",
+    "letter.html": "letter.html.j2",
+    "banner.html": "banner.html.j2",
+}
+
+
+@cache
+def translations(language: str) -> Any:
+    """gettext translations for a language, compiled in memory from its .po catalog (English is the source)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import NullTranslations, Translations
+
+    if language == "en":
+        return NullTranslations()
+    po = LOCALES / language / "LC_MESSAGES" / "messages.po"
+    if not po.exists():
+        raise ValueError(f"no message catalog for language {language!r}")
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+@cache
+def environment(language: str) -> Any:
+    """A Jinja2 environment bound to one language: autoescaped HTML, plain text for .txt templates."""
+    import jinja2
+    from babel.dates import format_date
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=True, default=True),
+        undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)
+    env.filters["longdate"] = lambda value: format_date(value, format="long", locale=language)
+    env.globals.update(language=language, agencies=CREDIT_REPORTING_AGENCIES)
+    return env
+
+
+def templates_version() -> str:
+    """Hash of every template and catalog: recorded in batch manifests."""
+    digest = hashlib.sha256()
+    for path in sorted([*TEMPLATES.glob("*.j2"), *LOCALES.rglob("*.po")]):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def render(template: str, context: NoticeContext, *, key: str = "notice") -> str:
+    """One channel's rendering for one person."""
+    language = context.language if context.language in LANGUAGES else "en"
+    return environment(language).get_template(CHANNEL_TEMPLATES[template]).render(c=context, key=key[:16])
+
+
+def render_all(context: NoticeContext, key: str = "notice") -> dict[str, str]:
+    """Every template (email HTML and text, web notice, letter, banner) for one person."""
+    return {name: render(name, context, key=key) for name in CHANNEL_TEMPLATES}
+
+
+def subject(context: NoticeContext) -> str:
+    """Email subject line, in the notice's language."""
+    language = context.language if context.language in LANGUAGES else "en"
+    gettext = translations(language).gettext
+    return gettext("Notice of Data Breach") + f" – {context.business.name}"
+
+
+def email_message(context: NoticeContext, *, sender: str, recipient: str, key: str, domain: str = "notices.local") -> EmailMessage:
+    """multipart/alternative email: the full text/plain part first, then the HTML part."""
+    message = EmailMessage()
+    message["Subject"] = subject(context)
+    message["From"] = formataddr((context.business.name, sender))
+    message["To"] = recipient
+    message["Message-ID"] = make_msgid(idstring=key[:32], domain=domain)
+    message["X-Notice-Key"] = key
+    message["Content-Language"] = context.language
+    message.set_content(render("email.txt", context, key=key))
+    message.add_alternative(render("email.html", context, key=key), subtype="html")
+    return message
