@@ -28,7 +28,7 @@ LEDGER_PREFIX = "evidence/ledger/"
 MANIFEST_PREFIX = "evidence/manifests/"
 HEAD_KEY = "evidence/HEAD.json"
 GENESIS = "0" * 64
-EVIDENCED_PREFIXES = ("scans/", "extracts/", "incidents/", "reports/", MANIFEST_PREFIX)
+EVIDENCED_PREFIXES = ("scans/", "extracts/", "incidents/", "reports/", "alerts/", MANIFEST_PREFIX)
 PCI_AUDIT_FIELDS = ("user_id", "event_type", "timestamp", "outcome", "origin", "affected_data", "component")
 ENTRY_ATTEMPTS = 50
 
@@ -234,3 +234,34 @@ def verify(lake: Lake, since: datetime | None = None) -> VerifyReport:
             if path not in covered:
                 report.problems.append(Problem("added", path, "not listed in any sealed manifest"))
     return report
+
+
+def index_entries(lake: Lake) -> dict[str, Any]:
+    """Runs (from the ledger's manifests) and audit events, for the auditors' HTML index."""
+    runs, audits = [], []
+    for key in _ledger_keys(lake):
+        entry = _parse(lake.get(key)) or {}
+        if entry.get("type") == "manifest" and lake.exists(entry.get("manifest", "")):
+            manifest = _parse(lake.get(entry["manifest"])) or {}
+            runs.append({"seq": entry["seq"], "dag_id": manifest.get("dag_id"), "run_id": manifest.get("run_id"),
+                         "sealed_at": manifest.get("sealed_at"), "manifest": entry["manifest"], "manifest_sha256": entry["manifest_sha256"],
+                         "entry_hash": entry["entry_hash"], "outputs": manifest.get("outputs", [])})
+        elif entry.get("type") == "audit":
+            audits.append({"seq": entry["seq"], **entry["event"], "entry_hash": entry["entry_hash"]})
+    incidents = sorted({o["path"].split("/")[1] for r in runs for o in r["outputs"] if o["path"].startswith("incidents/")})
+    return {"runs": runs, "audits": audits, "incidents": incidents}
+
+
+def write_index(lake: Lake, out: Path) -> Path:
+    """An accessible HTML index of runs, incidents and audit events, linking each artefact with its hash."""
+    from include.reports import render_page
+
+    entries = index_entries(lake)
+    report = verify(lake)
+    local_root = lake.url.removeprefix("file://") if lake.url.startswith("file://") else None
+    html = render_page("evidence_index.html.j2", title="Evidence index", lake_url=lake.url, local_root=local_root,
+                       generated_at=now_iso(), report=report, **entries)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "index.html"
+    path.write_text(html, encoding="utf-8")
+    return path

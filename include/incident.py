@@ -29,6 +29,7 @@ class IncidentTrigger(Incident):
     scope_file: str | None = None
     scope_file_kind: Literal["customer_ids", "order_increment_ids", "emails"] | None = None
     notes: str | None = Field(default=None, max_length=4000)
+    notice_description: str | None = Field(default=None, max_length=4000)
 
     @field_validator("compromised_tables")
     @classmethod
@@ -83,7 +84,10 @@ def validate_trigger(conf: dict[str, Any]) -> IncidentTrigger:
 
 
 def public_parameters(trigger: IncidentTrigger) -> dict[str, Any]:
-    """The trigger without free text, safe for logs, XCom and the audit trail."""
-    document = trigger.model_dump(mode="json", exclude={"notes"})
-    document["notes_present"] = bool(trigger.notes)
-    return document
+    """The trigger without internal notes, safe for logs, XCom and the audit trail."""
+    return trigger.model_dump(mode="json", exclude={"notes"})
+
+
+def trigger_from(document: dict[str, Any]) -> IncidentTrigger:
+    """Rebuild a validated trigger from its public form (as passed between tasks)."""
+    return IncidentTrigger.model_validate(document)

@@ -15,9 +15,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from include import lake_crypto
+from include import evidence, lake_crypto
 from include.extract import read_encrypted_table
-from include.incident import IncidentTrigger
+from include.incident import IncidentTrigger, public_parameters, trigger_from, validate_trigger
 from include.lake import Lake, open_lake
 from include.magento.geography import US_REGIONS
 from include.obligations import obligations_document
@@ -176,10 +176,15 @@ def resolve_scope(trigger: IncidentTrigger, run_id: str, *, url: str | None = No
             "counts": {k: summary[k] for k in ("individuals", "by_jurisdiction", "by_channel", "unknown_residency")}}
 
 
-def compute_obligations(trigger: IncidentTrigger, version: int, *, lake: Lake | None = None) -> dict[str, Any]:
-    """obligations.json and the accessible obligations calendar for one version."""
+def compute_obligations(trigger: IncidentTrigger, version: int, *, lake: Lake | None = None, new_version: bool = True) -> dict[str, Any]:
+    """obligations.json and the accessible obligations calendar for one version (a sealed version is never rewritten)."""
     lake = lake or open_lake()
     prefix = incident_prefix(trigger.incident_id, version)
+    if not new_version:
+        document = json.loads(lake.get(f"{prefix}/obligations.json"))
+        required = [o for o in document["obligations"] if o["required"]]
+        return {"outputs": [], "required": len(required), "needs_legal_review": sum(o["needs_legal_review"] for o in required),
+                "earliest_due": min((o["due"] for o in required if o["due"]), default=None)}
     affected: Affected = parse_affected(json.loads(lake.get(f"{prefix}/affected.json")))
     document = obligations_document(trigger, affected, load_rules())
     document["version"] = version
@@ -203,3 +208,62 @@ def render_obligations_calendar(incident_id: str, version: int, obligations: lis
         rows.append({**obligation, "days_left": None if days_left is None else int(days_left // 1)})
     return render_page("obligations_calendar.html.j2", title=f"Obligations calendar: incident {incident_id} v{version}",
                        incident_id=incident_id, version=version, obligations=rows, generated_at=now.isoformat(timespec="minutes"))
+
+
+def versions() -> dict[str, str]:
+    """Versions that decide an incident's outcome."""
+    from include.notices.render import templates_version
+
+    return {"rules": load_rules().version, "pii_map": load_pii_map().version, "templates": templates_version()}
+
+
+def accept_trigger(conf: dict[str, Any], *, dag_run: Any = None, lake: Lake | None = None) -> dict[str, Any]:
+    """Validate the trigger; on success record who triggered what (PCI DSS 10.2.2 fields), return its public form."""
+    trigger = validate_trigger(conf)
+    parameters = public_parameters(trigger)
+    lake = lake or open_lake()
+    evidence.record_audit(lake, {
+        "user_id": getattr(dag_run, "triggering_user_name", None) or "unknown",
+        "event_type": "incident_triggered",
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+        "outcome": "success",
+        "origin": f"airflow {getattr(dag_run, 'run_type', 'manual')} run {getattr(dag_run, 'run_id', '')}".strip(),
+        "affected_data": f"incident {trigger.incident_id}: tables {', '.join(trigger.compromised_tables)}",
+        "component": f"{DAG_ID} DAG",
+        "parameters": {**parameters, "notes_present": bool(trigger.notes)},
+    })
+    log.info("incident %s accepted: %d table(s), scope %s", trigger.incident_id, len(trigger.compromised_tables), trigger.scope_kind)
+    return parameters
+
+
+def record_decision(trigger: IncidentTrigger, version: int, decision: dict[str, Any] | None, run_id: str,
+                    *, lake: Lake | None = None) -> dict[str, Any]:
+    """The approval or rejection of a version's notices, in the audit trail."""
+    from include.notice_run import approval_record
+
+    record = approval_record(decision)
+    lake = lake or open_lake()
+    evidence.record_audit(lake, {
+        "user_id": record["by"] or "unknown", "event_type": "notices_approved" if record["approved"] else "notices_rejected",
+        "timestamp": record["at"] or datetime.now(UTC).isoformat(timespec="seconds"), "outcome": "success" if record["approved"] else "failure",
+        "origin": f"Airflow human-in-the-loop response, run {run_id}", "affected_data": f"incident {trigger.incident_id} v{version} notices",
+        "component": f"{DAG_ID}.legal_approval", "reason": record["reason"],
+    })
+    return record
+
+
+def seal(trigger: dict[str, Any] | None, run_id: str, task_results: dict[str, dict[str, Any] | None], *, started_at: str | None = None,
+         lake: Lake | None = None) -> dict[str, Any] | None:
+    """Manifest of the run's outputs (if it wrote any), chained into the ledger."""
+    outputs = [dict(o, task_id=task) for task, result in task_results.items() if result for o in result.get("outputs", [])]
+    if trigger is None or not outputs:
+        return None
+    from include.extract import run_key
+
+    lake = lake or open_lake()
+    entry = evidence.seal_run(lake, dag_id=DAG_ID, run_id=run_id, outputs=outputs, versions=versions(), started_at=started_at,
+                              run_key=f"{trigger['incident_id']}-{run_key(run_id)}")
+    return {"seq": entry["seq"], "entry_hash": entry["entry_hash"]}
+
+
+__all__ = ["accept_trigger", "compute_obligations", "record_decision", "resolve_scope", "seal", "trigger_from"]

@@ -40,10 +40,18 @@ def local_secrets(home: Path) -> dict[str, str]:
     if path.exists():
         return json.loads(path.read_text())
     home.mkdir(parents=True, exist_ok=True)
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    mail_house = X25519PrivateKey.generate()
+    raw = serialization.Encoding.Raw
     values = {
         "lake_key": base64.b64encode(secrets.token_bytes(32)).decode(),
         "admin_password": secrets.token_urlsafe(18),
         "legal_password": secrets.token_urlsafe(18),
+        "mail_house_private_key": base64.b64encode(mail_house.private_bytes(raw, serialization.PrivateFormat.Raw,
+                                                                             serialization.NoEncryption())).decode(),
+        "mail_house_public_key": base64.b64encode(mail_house.public_key().public_bytes(raw, serialization.PublicFormat.Raw)).decode(),
     }
     path.write_text(json.dumps(values))
     path.chmod(0o600)
@@ -73,6 +81,7 @@ def airflow_env(*, home: Path = DEFAULT_HOME, lake_url: str, magento: dict[str, 
         "LAKE_URL": lake_url,
         "AIRFLOW_CONN_MAGENTO_DB": json.dumps(magento),
         "AIRFLOW_CONN_LAKE_ENCRYPTION": json.dumps({"conn_type": "generic", "password": values["lake_key"], "extra": {"key_id": "local-1"}}),
+        "AIRFLOW_CONN_MAIL_HOUSE": json.dumps({"conn_type": "generic", "extra": {"public_key": values["mail_house_public_key"]}}),
     }
     env.update(extra or {})
     return env

@@ -42,6 +42,7 @@ class Obligation:
     depends_on: str | None = None
     review_notes: list[str] = field(default_factory=list)
     credit_monitoring_months: int | None = None
+    after_dependency: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The documented JSON shape."""
@@ -53,6 +54,8 @@ class Obligation:
         }
         if self.credit_monitoring_months:
             document["credit_monitoring_months"] = self.credit_monitoring_months
+        if self.after_dependency:
+            document["after_dependency"] = self.after_dependency
         return document
 
 
@@ -303,10 +306,14 @@ def _regulator_obligation(incident: Incident, jurisdiction: str, rule: dict[str,
         reason += f"; {timing}"
     if required and due is None and individuals.due is None and depends_on:
         notes.append("The notice this depends on has no fixed date, so neither does this one.")
+    after = None
+    if depends_on:
+        after = {"days": 0, "unit": "calendar"} if deadline.get("same_as") else {"days": deadline["days"], "unit": deadline["unit"]}
     return Obligation(
         id=f"{jurisdiction}/{regulator['id']}", jurisdiction=jurisdiction, recipient=regulator["recipient"], name=regulator["name"],
         required=required, reason=reason, affected_count=count, due=due if required else None, clock_event=clock_event,
         clock_at=clock_at, citation=regulator["citation"], depends_on=depends_on, review_notes=notes if required else [],
+        after_dependency=after,
     )
 
 

@@ -22,6 +22,7 @@ CHANNEL_TEMPLATES = {
     "letter.html": "letter.html.j2",
     "banner.html": "banner.html.j2",
 }
+TEMPLATE_FILES = {**CHANNEL_TEMPLATES, "banner_snippet.html": "banner_snippet.html.j2"}
 
 
 @cache
@@ -72,7 +73,7 @@ def templates_version() -> str:
 def render(template: str, context: NoticeContext, *, key: str = "notice") -> str:
     """One channel's rendering for one person."""
     language = context.language if context.language in LANGUAGES else "en"
-    return environment(language).get_template(CHANNEL_TEMPLATES[template]).render(c=context, key=key[:16])
+    return environment(language).get_template(TEMPLATE_FILES[template]).render(c=context, key=key[:16])
 
 
 def render_all(context: NoticeContext, key: str = "notice") -> dict[str, str]:

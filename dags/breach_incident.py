@@ -1,0 +1,173 @@
+"""
+### Breach incident run
+
+Turns a breach report into: every affected individual, the laws that apply to each, every deadline, notices
+held for legal approval, published notification batches and a first delivery round.
+
+Trigger it from the **Trigger DAG** form, the REST API (`POST /api/v2/dags/breach_incident/dagRuns`), a SIEM or
+`breachctl incident start FILE.json`. The first task validates the parameters again and fails, naming the bad
+field, before anything is written.
+
+Outputs under `<lake>/incidents/<incident_id>/v<N>/`: `affected.parquet.enc` (encrypted), `affected.json` and
+`summary.json` (counts), `obligations.json`, `obligations.html` (calendar), review samples, and after approval
+`batches/` with its manifest. Re-running an incident writes the next version only when its scope changed, and
+nobody already batched in an earlier version is batched again.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.standard.operators.hitl import HITLOperator
+from airflow.sdk import Param, dag, task
+
+from include.incident import SCOPE_FILE_KINDS, SCOPE_KINDS
+from include.pii_map import fideslang_categories, load_pii_map
+from include.rules import ENTITY_TYPES
+from include.settings import SOURCE_POOL
+
+OPTIONAL_TIME = {"type": ["null", "string"], "format": "date-time"}
+
+
+@dag(
+    dag_id="breach_incident",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["compliance", "incident", "notification"],
+    default_args={"owner": "incident-response", "retries": 2, "retry_delay": timedelta(minutes=2)},
+    params={
+        "incident_id": Param(None, type=["null", "string"], title="Incident id", section="Incident",
+                             description="Required. 3-64 letters, digits, '.', '_' or '-' (e.g. INC-2026-0042)."),
+        "notes": Param(None, type=["null", "string"], format="multiline", title="Internal notes", section="Incident",
+                       description="Kept out of logs, XCom and the audit trail (only its presence is recorded)."),
+        "discovered_at": Param(None, **OPTIONAL_TIME, title="Discovered at", section="Timeline", description="Required."),
+        "determined_at": Param(None, **OPTIONAL_TIME, title="Breach determined at", section="Timeline"),
+        "scope_identified_at": Param(None, **OPTIONAL_TIME, title="Scope identified at", section="Timeline"),
+        "breach_start": Param(None, **OPTIONAL_TIME, title="Breach window start", section="Timeline"),
+        "breach_end": Param(None, **OPTIONAL_TIME, title="Breach window end", section="Timeline"),
+        "compromised_tables": Param([], type="array", items={"type": "string"}, examples=sorted(load_pii_map().tables),
+                                    title="Compromised tables", section="Compromised data", description="Required; from the PII map."),
+        "data_elements": Param([], type="array", items={"type": "string"}, examples=sorted(fideslang_categories()),
+                               title="Data elements involved", section="Compromised data",
+                               description="fideslang categories; empty means everything the tables hold."),
+        "encrypted": Param(False, type="boolean", title="The compromised data was encrypted", section="Compromised data"),
+        "key_compromised": Param(False, type="boolean", title="The encryption key was compromised too", section="Compromised data"),
+        "scope_kind": Param("all_rows", enum=list(SCOPE_KINDS), title="Scope", section="Scope"),
+        "window_start": Param(None, **OPTIONAL_TIME, title="Window start", section="Scope"),
+        "window_end": Param(None, **OPTIONAL_TIME, title="Window end", section="Scope"),
+        "scope_file": Param(None, type=["null", "string"], title="Scope file (lake key)", section="Scope",
+                            description="incidents/_inputs/<incident>/<file>.csv|txt|json[.enc]"),
+        "scope_file_kind": Param(None, type=["null", "string"], enum=[None, *SCOPE_FILE_KINDS], title="Scope file holds", section="Scope"),
+        "le_agency": Param(None, type=["null", "string"], title="Agency", section="Law-enforcement delay"),
+        "le_start": Param(None, **OPTIONAL_TIME, title="Delay from", section="Law-enforcement delay"),
+        "le_end": Param(None, **OPTIONAL_TIME, title="Delay until", section="Law-enforcement delay"),
+        "entity_types": Param([], type="array", items={"type": "string", "enum": list(ENTITY_TYPES)}, title="The business is",
+                              section="Entity", description="Switches on NYDFS 500.17 and the FTC Safeguards Rule."),
+        "notice_description": Param(None, type=["null", "string"], format="multiline", title="What happened (notice text)",
+                                    section="Notice", description="Plain-language description for the notices; reviewed at approval."),
+    },
+)
+def breach_incident():
+    @task(retries=0)
+    def validate_trigger(params=None, dag_run=None) -> dict:
+        """Validate the parameters again; a bad field fails the run here, before anything is written."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from include import incident_run
+        from include.rules import InputError
+
+        try:
+            return incident_run.accept_trigger(dict(params), dag_run=dag_run)
+        except InputError as error:
+            raise AirflowFailException(str(error)) from None
+
+    @task(pool=SOURCE_POOL, show_return_value_in_logs=False)
+    def resolve_scope(trigger: dict, run_id=None) -> dict:
+        """Every affected individual (encrypted in the lake), counts by jurisdiction, channel and residency."""
+        from include import incident_run
+
+        return incident_run.resolve_scope(incident_run.trigger_from(trigger), run_id)
+
+    @task
+    def compute_obligations(trigger: dict, scope: dict) -> dict:
+        """obligations.json and the obligations calendar for this version."""
+        from include import incident_run
+
+        return incident_run.compute_obligations(incident_run.trigger_from(trigger), scope["version"], new_version=scope["new_version"])
+
+    @task.short_circuit
+    def new_version(scope: dict) -> bool:
+        """Only a changed scope goes to approval and new notices."""
+        return scope["new_version"]
+
+    @task(show_return_value_in_logs=False)
+    def prepare_review(trigger: dict, scope: dict) -> dict:
+        """Counts, obligations and rendered samples for a synthetic person, for legal approval."""
+        from include import incident_run, notice_run
+
+        return notice_run.prepare_review(incident_run.trigger_from(trigger), scope["version"])
+
+    legal_approval = HITLOperator(
+        task_id="legal_approval",
+        subject="Approve breach notices for incident {{ ti.xcom_pull(task_ids='validate_trigger')['incident_id'] }}",
+        body="{{ ti.xcom_pull(task_ids='prepare_review')['body'] }}",
+        options=["Approve", "Reject"],
+        params={"reason": Param("", type="string", title="Reason (required to reject)")},
+        response_timeout=timedelta(days=7),
+        retries=0,
+    )
+
+    @task
+    def record_decision(trigger: dict, scope: dict, decision: dict | None, run_id=None) -> dict:
+        """Record who approved or rejected, when and why; a rejection stops the run."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from include import incident_run
+
+        record = incident_run.record_decision(incident_run.trigger_from(trigger), scope["version"], decision, run_id)
+        if not record["approved"]:
+            raise AirflowFailException(f"notices rejected by {record['by']}: {record['reason'] or 'no reason given'}")
+        return record
+
+    @task(show_return_value_in_logs=False)
+    def build_batches(trigger: dict, scope: dict) -> dict:
+        """Render and chunk the notices of people not yet batched, per channel, encrypted."""
+        from include import incident_run, notice_run
+
+        return notice_run.build(incident_run.trigger_from(trigger), scope["version"])
+
+    @task(show_return_value_in_logs=False)
+    def deliver(trigger: dict, run_id=None) -> dict:
+        """First delivery round (later rounds run in incident_deadline_monitor)."""
+        from include import notice_run
+
+        return notice_run.deliver(trigger["incident_id"], run_id)
+
+    @task(trigger_rule="all_done")
+    def seal_evidence(trigger: dict | None, scope: dict | None, obligations: dict | None, review: dict | None,
+                      batches: dict | None, delivery: dict | None, run_id=None, dag_run=None) -> dict | None:
+        """Manifest of everything this run wrote, chained into the evidence ledger."""
+        from include import incident_run
+
+        return incident_run.seal(trigger, run_id, {"resolve_scope": scope, "compute_obligations": obligations,
+                                                   "prepare_review": review, "build_batches": batches, "deliver": delivery},
+                                 started_at=dag_run.start_date.isoformat() if dag_run and dag_run.start_date else None)
+
+    trigger = validate_trigger()
+    scope = resolve_scope(trigger)
+    obligations = compute_obligations(trigger, scope)
+    review = prepare_review(trigger, scope)
+    obligations >> new_version(scope) >> review >> legal_approval
+    decision = record_decision(trigger, scope, legal_approval.output)
+    batches = build_batches(trigger, scope)
+    decision >> batches
+    delivery = deliver(trigger)
+    batches >> delivery
+    seal_evidence(trigger, scope, obligations, review, batches, delivery)
+
+
+breach_incident()
