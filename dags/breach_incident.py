@@ -40,35 +40,80 @@ OPTIONAL_TIME = {"type": ["null", "string"], "format": "date-time"}
     tags=["compliance", "incident", "notification"],
     default_args={"owner": "incident-response", "retries": 2, "retry_delay": timedelta(minutes=2)},
     params={
-        "incident_id": Param(None, type=["null", "string"], title="Incident id", section="Incident",
-                             description="Required. 3-64 letters, digits, '.', '_' or '-' (e.g. INC-2026-0042)."),
-        "notes": Param(None, type=["null", "string"], format="multiline", title="Internal notes", section="Incident",
-                       description="Kept out of logs, XCom and the audit trail (only its presence is recorded)."),
+        "incident_id": Param(
+            None,
+            type=["null", "string"],
+            title="Incident id",
+            section="Incident",
+            description="Required. 3-64 letters, digits, '.', '_' or '-' (e.g. INC-2026-0042).",
+        ),
+        "notes": Param(
+            None,
+            type=["null", "string"],
+            format="multiline",
+            title="Internal notes",
+            section="Incident",
+            description="Kept out of logs, XCom and the audit trail (only its presence is recorded).",
+        ),
         "discovered_at": Param(None, **OPTIONAL_TIME, title="Discovered at", section="Timeline", description="Required."),
         "determined_at": Param(None, **OPTIONAL_TIME, title="Breach determined at", section="Timeline"),
         "scope_identified_at": Param(None, **OPTIONAL_TIME, title="Scope identified at", section="Timeline"),
         "breach_start": Param(None, **OPTIONAL_TIME, title="Breach window start", section="Timeline"),
         "breach_end": Param(None, **OPTIONAL_TIME, title="Breach window end", section="Timeline"),
-        "compromised_tables": Param([], type="array", items={"type": "string"}, examples=sorted(load_pii_map().tables),
-                                    title="Compromised tables", section="Compromised data", description="Required; from the PII map."),
-        "data_elements": Param([], type="array", items={"type": "string"}, examples=sorted(fideslang_categories()),
-                               title="Data elements involved", section="Compromised data",
-                               description="fideslang categories; empty means everything the tables hold."),
+        "compromised_tables": Param(
+            [],
+            type="array",
+            items={"type": "string"},
+            examples=sorted(load_pii_map().tables),
+            title="Compromised tables",
+            section="Compromised data",
+            description="Required; from the PII map.",
+        ),
+        "data_elements": Param(
+            [],
+            type="array",
+            items={"type": "string"},
+            examples=sorted(fideslang_categories()),
+            title="Data elements involved",
+            section="Compromised data",
+            description="fideslang categories; empty means everything the tables hold.",
+        ),
         "encrypted": Param(False, type="boolean", title="The compromised data was encrypted", section="Compromised data"),
-        "key_compromised": Param(False, type="boolean", title="The encryption key was compromised too", section="Compromised data"),
+        "key_compromised": Param(
+            False, type="boolean", title="The encryption key was compromised too", section="Compromised data"
+        ),
         "scope_kind": Param("all_rows", enum=list(SCOPE_KINDS), title="Scope", section="Scope"),
         "window_start": Param(None, **OPTIONAL_TIME, title="Window start", section="Scope"),
         "window_end": Param(None, **OPTIONAL_TIME, title="Window end", section="Scope"),
-        "scope_file": Param(None, type=["null", "string"], title="Scope file (lake key)", section="Scope",
-                            description="incidents/_inputs/<incident>/<file>.csv|txt|json[.enc]"),
-        "scope_file_kind": Param(None, type=["null", "string"], enum=[None, *SCOPE_FILE_KINDS], title="Scope file holds", section="Scope"),
+        "scope_file": Param(
+            None,
+            type=["null", "string"],
+            title="Scope file (lake key)",
+            section="Scope",
+            description="incidents/_inputs/<incident>/<file>.csv|txt|json[.enc]",
+        ),
+        "scope_file_kind": Param(
+            None, type=["null", "string"], enum=[None, *SCOPE_FILE_KINDS], title="Scope file holds", section="Scope"
+        ),
         "le_agency": Param(None, type=["null", "string"], title="Agency", section="Law-enforcement delay"),
         "le_start": Param(None, **OPTIONAL_TIME, title="Delay from", section="Law-enforcement delay"),
         "le_end": Param(None, **OPTIONAL_TIME, title="Delay until", section="Law-enforcement delay"),
-        "entity_types": Param([], type="array", items={"type": "string", "enum": list(ENTITY_TYPES)}, title="The business is",
-                              section="Entity", description="Switches on NYDFS 500.17 and the FTC Safeguards Rule."),
-        "notice_description": Param(None, type=["null", "string"], format="multiline", title="What happened (notice text)",
-                                    section="Notice", description="Plain-language description for the notices; reviewed at approval."),
+        "entity_types": Param(
+            [],
+            type="array",
+            items={"type": "string", "enum": list(ENTITY_TYPES)},
+            title="The business is",
+            section="Entity",
+            description="Switches on NYDFS 500.17 and the FTC Safeguards Rule.",
+        ),
+        "notice_description": Param(
+            None,
+            type=["null", "string"],
+            format="multiline",
+            title="What happened (notice text)",
+            section="Notice",
+            description="Plain-language description for the notices; reviewed at approval.",
+        ),
     },
 )
 def breach_incident():
@@ -97,7 +142,9 @@ def breach_incident():
         """obligations.json and the obligations calendar for this version."""
         from include import incident_run
 
-        return incident_run.compute_obligations(incident_run.trigger_from(trigger), scope["version"], new_version=scope["new_version"])
+        return incident_run.compute_obligations(
+            incident_run.trigger_from(trigger), scope["version"], new_version=scope["new_version"]
+        )
 
     @task.short_circuit
     def new_version(scope: dict) -> bool:
@@ -148,14 +195,31 @@ def breach_incident():
         return notice_run.deliver(trigger["incident_id"], run_id)
 
     @task(trigger_rule="all_done")
-    def seal_evidence(trigger: dict | None, scope: dict | None, obligations: dict | None, review: dict | None,
-                      batches: dict | None, delivery: dict | None, run_id=None, dag_run=None) -> dict | None:
+    def seal_evidence(
+        trigger: dict | None,
+        scope: dict | None,
+        obligations: dict | None,
+        review: dict | None,
+        batches: dict | None,
+        delivery: dict | None,
+        run_id=None,
+        dag_run=None,
+    ) -> dict | None:
         """Manifest of everything this run wrote, chained into the evidence ledger."""
         from include import incident_run
 
-        return incident_run.seal(trigger, run_id, {"resolve_scope": scope, "compute_obligations": obligations,
-                                                   "prepare_review": review, "build_batches": batches, "deliver": delivery},
-                                 started_at=dag_run.start_date.isoformat() if dag_run and dag_run.start_date else None)
+        return incident_run.seal(
+            trigger,
+            run_id,
+            {
+                "resolve_scope": scope,
+                "compute_obligations": obligations,
+                "prepare_review": review,
+                "build_batches": batches,
+                "deliver": delivery,
+            },
+            started_at=dag_run.start_date.isoformat() if dag_run and dag_run.start_date else None,
+        )
 
     trigger = validate_trigger()
     scope = resolve_scope(trigger)

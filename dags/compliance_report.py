@@ -47,8 +47,14 @@ def compliance_report():
         from include.extract import run_key
         from include.lake import open_lake
 
-        entry = evidence.seal_run(open_lake(), dag_id="compliance_report", run_id=run_id,
-                                  outputs=[dict(o, task_id="build_report") for o in report["outputs"]], versions={}, run_key=run_key(run_id))
+        entry = evidence.seal_run(
+            open_lake(),
+            dag_id="compliance_report",
+            run_id=run_id,
+            outputs=[dict(o, task_id="build_report") for o in report["outputs"]],
+            versions={},
+            run_key=run_key(run_id),
+        )
         return {"seq": entry["seq"]}
 
     seal_evidence(build_report())

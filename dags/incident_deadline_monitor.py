@@ -69,7 +69,10 @@ def incident_deadline_monitor():
         from airflow.sdk.exceptions import AirflowFailException
 
         if status["alerts"]:
-            lines = [f"{a['incident_id']} {a['obligation']}: due {a['due']} ({a['days_left']} days), {a['progress']}" for a in status["alerts"]]
+            lines = [
+                f"{a['incident_id']} {a['obligation']}: due {a['due']} ({a['days_left']} days), {a['progress']}"
+                for a in status["alerts"]
+            ]
             raise AirflowFailException("deadlines at risk:\n" + "\n".join(lines))
 
     @task(trigger_rule="all_done")
@@ -83,8 +86,9 @@ def incident_deadline_monitor():
         outputs += [dict(o, task_id="check_deadlines") for o in (status or {}).get("outputs", [])]
         if not outputs:
             return None
-        entry = evidence.seal_run(open_lake(), dag_id="incident_deadline_monitor", run_id=run_id, outputs=outputs, versions={},
-                                  run_key=run_key(run_id))
+        entry = evidence.seal_run(
+            open_lake(), dag_id="incident_deadline_monitor", run_id=run_id, outputs=outputs, versions={}, run_key=run_key(run_id)
+        )
         return {"seq": entry["seq"]}
 
     rounds = delivery_round.expand(incident_id=open_incidents())

@@ -34,10 +34,19 @@ FINDINGS = Asset(name="magento_pii_findings")
     max_active_runs=1,
     doc_md=__doc__,
     tags=["compliance", "magento", "scan"],
-    default_args={"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(minutes=5), "retry_exponential_backoff": True},
+    default_args={
+        "owner": "data-engineering",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "retry_exponential_backoff": True,
+    },
     params={
-        "full_refresh": Param(False, type="boolean", title="Full refresh",
-                              description="Ignore watermarks and re-read every mapped table (after a restore or a map change)."),
+        "full_refresh": Param(
+            False,
+            type="boolean",
+            title="Full refresh",
+            description="Ignore watermarks and re-read every mapped table (after a restore or a map change).",
+        ),
     },
 )
 def magento_pii_scan():
@@ -70,14 +79,19 @@ def magento_pii_scan():
         return scan.schema_drift()
 
     @task(outlets=[FINDINGS])
-    def publish_findings(table_results: list[dict], relational: list[dict], drift: list[dict], run_id=None, outlet_events=None) -> dict:
+    def publish_findings(
+        table_results: list[dict], relational: list[dict], drift: list[dict], run_id=None, outlet_events=None
+    ) -> dict:
         """findings.json and summary.json; the Asset event carries counts only."""
         from include import scan
 
         written = scan.write_scan_outputs(run_id, list(table_results), relational, drift)
         summary = written["summary"]
         outlet_events[FINDINGS].extra = {
-            "run_id": run_id, "findings": summary["findings"], "by_severity": summary["by_severity"], "by_kind": summary["by_kind"],
+            "run_id": run_id,
+            "findings": summary["findings"],
+            "by_severity": summary["by_severity"],
+            "by_kind": summary["by_kind"],
         }
         return written
 

@@ -65,7 +65,9 @@ class ExpectColumnValuesToBeMagentoCiphertext(ColumnMapExpectation):
     success_keys = ("mostly",)
 
 
-CUSTOM_EXPECTATION_TYPES = frozenset({
-    "expect_column_values_to_not_contain_card_number",
-    "expect_column_values_to_be_magento_ciphertext",
-})
+CUSTOM_EXPECTATION_TYPES = frozenset(
+    {
+        "expect_column_values_to_not_contain_card_number",
+        "expect_column_values_to_be_magento_ciphertext",
+    }
+)

@@ -6,9 +6,7 @@ import random
 import re
 from collections.abc import Iterator
 
-CANDIDATE = re.compile(
-    r"(?<!\d)(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?!\d)"
-)
+CANDIDATE = re.compile(r"(?<!\d)(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?!\d)")
 ISSUER_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|3(?:0[0-5]|[689])|6(?:011|5|4[4-9]|22)|35|62|50|5[6-9]|6[0-9])")
 _DIGIT_RUN = re.compile(r"\d{4}")
 
@@ -64,6 +62,6 @@ def format_pan(pan: str, style: str) -> str:
     parts, start = [], 0
     for size in groups:
         if start < len(pan):
-            parts.append(pan[start:start + size])
+            parts.append(pan[start : start + size])
             start += size
     return separator.join(parts)

@@ -21,13 +21,17 @@ def _marker(shape: str, x: float, y: float, color: str) -> str:
     if shape == "square":
         return f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{color}"/>'
     if shape == "diamond":
-        return f'<polygon points="{x:.1f},{y - 5:.1f} {x + 5:.1f},{y:.1f} {x:.1f},{y + 5:.1f} {x - 5:.1f},{y:.1f}" fill="{color}"/>'
+        return (
+            f'<polygon points="{x:.1f},{y - 5:.1f} {x + 5:.1f},{y:.1f} {x:.1f},{y + 5:.1f} {x - 5:.1f},{y:.1f}" fill="{color}"/>'
+        )
     if shape == "triangle":
         return f'<polygon points="{x:.1f},{y - 5:.1f} {x + 5:.1f},{y + 4:.1f} {x - 5:.1f},{y + 4:.1f}" fill="{color}"/>'
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{color}"/>'
 
 
-def line_chart(chart_id: str, title: str, description: str, labels: list[str], series: list[Series], *, percent: bool = False) -> str:
+def line_chart(
+    chart_id: str, title: str, description: str, labels: list[str], series: list[Series], *, percent: bool = False
+) -> str:
     """An accessible SVG line chart: role=img, <title> and <desc>, distinct colours and marker shapes, a legend."""
     points = len(labels)
     peak = max((v for s in series for v in s.values), default=0) or 1
@@ -55,7 +59,10 @@ def line_chart(chart_id: str, title: str, description: str, labels: list[str], s
     if points:
         parts.append(f'<text x="{x(0):.1f}" y="{HEIGHT - 12}" font-size="14" fill="#1b1b1b">{escape(labels[0])}</text>')
         if points > 1:
-            parts.append(f'<text x="{x(points - 1):.1f}" y="{HEIGHT - 12}" text-anchor="end" font-size="14" fill="#1b1b1b">{escape(labels[-1])}</text>')
+            parts.append(
+                f'<text x="{x(points - 1):.1f}" y="{HEIGHT - 12}" text-anchor="end" font-size="14" fill="#1b1b1b">'
+                f"{escape(labels[-1])}</text>"
+            )
     for index, line in enumerate(series):
         color, shape = PALETTE[index % len(PALETTE)]
         coords = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(line.values))

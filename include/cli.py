@@ -19,8 +19,13 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from include.demo_store import SeedConfig, seed_store
 
     config = SeedConfig(
-        customers=args.customers, violations=args.violations, seed=args.seed, california_share=args.california_share,
-        legacy_hash_share=args.legacy_hash_share, as_of=args.as_of or date.today(), real_argon2=args.real_argon2,
+        customers=args.customers,
+        violations=args.violations,
+        seed=args.seed,
+        california_share=args.california_share,
+        legacy_hash_share=args.legacy_hash_share,
+        as_of=args.as_of or date.today(),
+        real_argon2=args.real_argon2,
     )
     started = time.monotonic()
     manifest = seed_store(args.url, config).to_dict()
@@ -28,11 +33,18 @@ def cmd_seed(args: argparse.Namespace) -> int:
     Path(args.manifest).parent.mkdir(parents=True, exist_ok=True)
     Path(args.manifest).write_text(json.dumps(manifest, indent=1))
     rows = sum(manifest["rows"].values())
-    print(json.dumps({
-        "rows": rows, "seconds": round(elapsed, 1), "rows_per_second": round(rows / elapsed) if elapsed else None,
-        "planted": {f"{p['table']}.{p['column']}:{p['check']}": p["count"] for p in manifest["planted"]},
-        "manifest": str(args.manifest),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "seconds": round(elapsed, 1),
+                "rows_per_second": round(rows / elapsed) if elapsed else None,
+                "planted": {f"{p['table']}.{p['column']}:{p['check']}": p["count"] for p in manifest["planted"]},
+                "manifest": str(args.manifest),
+            },
+            indent=2,
+        )
+    )
     return 0
 
 
@@ -72,8 +84,11 @@ def cmd_evidence_verify(args: argparse.Namespace) -> int:
     for problem in report.problems:
         print(problem)
     head = report.head or {}
-    print(f"{'OK' if report.ok else 'FAILED'}: {report.entries} ledger entries, {report.manifests} manifests, "
-          f"{report.outputs_checked} outputs checked, {len(report.problems)} problem(s); head {head.get('seq')} {head.get('entry_hash')}")
+    print(
+        f"{'OK' if report.ok else 'FAILED'}: {report.entries} ledger entries, {report.manifests} manifests, "
+        f"{report.outputs_checked} outputs checked, {len(report.problems)} problem(s); "
+        f"head {head.get('seq')} {head.get('entry_hash')}"
+    )
     return 0 if report.ok else 1
 
 
@@ -153,8 +168,14 @@ def cmd_incident_upload_scope(args: argparse.Namespace) -> int:
     key = f"incidents/_inputs/{args.incident}/{name}"
     lake = open_lake(args.lake)
     stored = lake.put(key, lake_crypto.encrypt(data, lake_crypto.default_wrapper(), aad=key)).as_dict()
-    seal_run(lake, dag_id="breachctl", run_id=f"scope-upload-{args.incident}-{name}", outputs=[dict(stored, task_id="upload-scope")],
-             versions={}, run_key=f"scope-upload-{args.incident}-{name}")
+    seal_run(
+        lake,
+        dag_id="breachctl",
+        run_id=f"scope-upload-{args.incident}-{name}",
+        outputs=[dict(stored, task_id="upload-scope")],
+        versions={},
+        run_key=f"scope-upload-{args.incident}-{name}",
+    )
     print(json.dumps({"scope_file": key, "scope_file_kind": args.kind, "values": count}))
     return 0
 
@@ -172,12 +193,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     seed = sub.add_parser("seed", help="write a deterministic demo Magento store (SQLite or MariaDB)")
-    seed.add_argument("--url", required=True, help="SQLAlchemy URL, e.g. sqlite:///demo.db or mysql+pymysql://root@127.0.0.1/magento")
+    seed.add_argument(
+        "--url", required=True, help="SQLAlchemy URL, e.g. sqlite:///demo.db or mysql+pymysql://root@127.0.0.1/magento"
+    )
     seed.add_argument("--customers", type=int, default=2000)
     seed.add_argument("--violations", type=float, default=0.0, help="rate of planted problems per eligible row (0..1)")
     seed.add_argument("--seed", type=int, default=42)
     seed.add_argument("--california-share", type=float, default=0.15)
-    seed.add_argument("--legacy-hash-share", type=float, default=None, help="share of md5/sha256 password hashes (default: the violation rate)")
+    seed.add_argument(
+        "--legacy-hash-share", type=float, default=None, help="share of md5/sha256 password hashes (default: the violation rate)"
+    )
     seed.add_argument("--as-of", type=date.fromisoformat, default=None, help="the store's 'today' (default: today)")
     seed.add_argument("--real-argon2", action="store_true", help="compute real Argon2id hashes (64 MiB each; slow)")
     seed.add_argument("--manifest", default="seed-manifest.json", help="where to write what was planted (keys and counts only)")
@@ -188,10 +213,14 @@ def build_parser() -> argparse.ArgumentParser:
     obligations.add_argument("--affected", required=True, help="AFFECTED.json")
     obligations.set_defaults(func=cmd_obligations)
 
-    evidence = sub.add_parser("evidence", help="verify the evidence store or write its HTML index").add_subparsers(dest="action", required=True)
+    evidence = sub.add_parser("evidence", help="verify the evidence store or write its HTML index").add_subparsers(
+        dest="action", required=True
+    )
     verify = evidence.add_parser("verify", help="recompute every hash and the chain; exit 1 on any problem")
     verify.add_argument("--lake", required=True, help="lake URL (file:// or s3://bucket/prefix)")
-    verify.add_argument("--since", help="only re-hash outputs sealed on or after this date (YYYY-MM-DD); the chain is always checked")
+    verify.add_argument(
+        "--since", help="only re-hash outputs sealed on or after this date (YYYY-MM-DD); the chain is always checked"
+    )
     verify.set_defaults(func=cmd_evidence_verify)
     index = evidence.add_parser("index", help="write an accessible HTML index of runs, incidents and audit events")
     index.add_argument("--lake", required=True)
@@ -215,7 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     fulfil = incident.add_parser("fulfil", help="record that a regulator, agency or AG notice was made")
     fulfil.add_argument("--lake", required=True)
     fulfil.add_argument("--incident", required=True)
-    fulfil.add_argument("--obligation", required=True, help="obligation id from obligations.json, e.g. US-CA/attorney_general_sample")
+    fulfil.add_argument(
+        "--obligation", required=True, help="obligation id from obligations.json, e.g. US-CA/attorney_general_sample"
+    )
     fulfil.add_argument("--at", required=True, help="when, ISO 8601 with offset")
     fulfil.add_argument("--by", required=True, help="who made the notice")
     fulfil.add_argument("--reference", help="filing or confirmation number")

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from include.local_airflow import ApiServer, airflow_bin, airflow_env, prepare_metadata_db, run_airflow, stop_process
 from include.settings import PROJECT_ROOT
@@ -33,7 +32,13 @@ def demo_incident(now: datetime) -> dict:
         "determined_at": (discovered + timedelta(hours=20)).isoformat(),
         "breach_start": (discovered - timedelta(days=9)).isoformat(),
         "breach_end": (discovered - timedelta(days=3)).isoformat(),
-        "compromised_tables": ["customer_entity", "customer_address_entity", "sales_order", "sales_order_address", "sales_order_payment"],
+        "compromised_tables": [
+            "customer_entity",
+            "customer_address_entity",
+            "sales_order",
+            "sales_order_address",
+            "sales_order_payment",
+        ],
         "scope_kind": "all_rows",
         "entity_types": ["glba_financial_institution"],
         "notice_description": None,
@@ -58,8 +63,13 @@ def run_incident_with_approval(env: dict, conf: dict) -> None:
     with ApiServer(env, LOG_DIR / "api-server.log") as api:
         legal = api.client("legal")
         handle = log.open("w")
-        process = subprocess.Popen([airflow_bin(), "dags", "test", "breach_incident", "-c", json.dumps(conf)],  # noqa: S603
-                                   env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [airflow_bin(), "dags", "test", "breach_incident", "-c", json.dumps(conf)],
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             deadline = time.monotonic() + 900
             approved = False
@@ -107,12 +117,17 @@ def run_demo(customers: int = 2000) -> int:
 
     started = time.monotonic()
     DEMO_DIR.mkdir(exist_ok=True)
-    env = airflow_env(lake_url=LAKE.as_uri(), magento={"conn_type": "sqlite", "host": str(STORE)},
-                      extra={"NOTICE_OUTBOX_DIR": str(DEMO_DIR / "outbox"), "NOTICE_EMAIL_TRANSPORT": "file"})
+    env = airflow_env(
+        lake_url=LAKE.as_uri(),
+        magento={"conn_type": "sqlite", "host": str(STORE)},
+        extra={"NOTICE_OUTBOX_DIR": str(DEMO_DIR / "outbox"), "NOTICE_EMAIL_TRANSPORT": "file"},
+    )
     try:
         say("preparing the Airflow metadata DB (SQLite in .airflow/)")
         prepare_metadata_db(env, LOG_DIR)
-        say(f"seeding the embedded demo store ({customers} customers, 2% planted problems) into {STORE.relative_to(PROJECT_ROOT)}")
+        say(
+            f"seeding the embedded demo store ({customers} customers, 2% planted problems) into {STORE.relative_to(PROJECT_ROOT)}"
+        )
         manifest = seed_store(f"sqlite:///{STORE}", SeedConfig(customers=customers, violations=0.02, seed=42)).to_dict()
         (DEMO_DIR / "seed-manifest.json").write_text(json.dumps(manifest, indent=1))
         dags_test("magento_pii_scan", env)
@@ -132,7 +147,9 @@ def run_demo(customers: int = 2000) -> int:
     print(f"  lake                       {LAKE}")
     if scans:
         print(f"  latest scan findings       {LAKE / scans[-1].replace('summary.json', 'findings.json')}")
-    latest_version = max((int(k.split('/v')[1].split('/')[0]) for k, _ in lake.list(f"incidents/{INCIDENT_ID}/") if "/v" in k), default=None)
+    latest_version = max(
+        (int(k.split("/v")[1].split("/")[0]) for k, _ in lake.list(f"incidents/{INCIDENT_ID}/") if "/v" in k), default=None
+    )
     if latest_version:
         base = LAKE / "incidents" / INCIDENT_ID / f"v{latest_version}"
         print(f"  incident summary           {base / 'summary.json'}")
@@ -146,6 +163,8 @@ def run_demo(customers: int = 2000) -> int:
     print()
     print("An auditor verifies the evidence store with:")
     print(f"  .venv/bin/breachctl evidence verify --lake {LAKE.as_uri()}")
-    print(f"  -> {'OK' if report.ok else 'PROBLEMS'}: {report.entries} ledger entries, {report.manifests} manifests, "
-          f"{report.outputs_checked} outputs checked, {len(report.problems)} problem(s)")
+    print(
+        f"  -> {'OK' if report.ok else 'PROBLEMS'}: {report.entries} ledger entries, {report.manifests} manifests, "
+        f"{report.outputs_checked} outputs checked, {len(report.problems)} problem(s)"
+    )
     return 0 if report.ok else 1

@@ -70,8 +70,12 @@ def looks_personal_by_value(values: list[Any]) -> list[str]:
 def live_columns(engine: sa.Engine) -> dict[str, dict[str, str]]:
     """Every table of the live store with its columns and data types."""
     if engine.dialect.name == "sqlite":
-        tables = [r[0] for r in fetch_all(engine, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-        return {t: {r[1]: (r[2] or "").lower() for r in fetch_all(engine, f"PRAGMA table_info({quoted(engine, t)})")} for t in tables}
+        tables = [
+            r[0] for r in fetch_all(engine, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        ]
+        return {
+            t: {r[1]: (r[2] or "").lower() for r in fetch_all(engine, f"PRAGMA table_info({quoted(engine, t)})")} for t in tables
+        }
     rows = fetch_all(
         engine,
         "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
@@ -91,13 +95,19 @@ def _primary_key(engine: sa.Engine, table: str) -> str | None:
 def _sample(engine: sa.Engine, table: str, column: str, key: str | None) -> tuple[int, int, list[Any], list[Any]]:
     """Rows in table, rows holding a value, up to 20 keys of such rows, and a value sample (kept in memory only)."""
     q = lambda name: quoted(engine, name)  # noqa: E731
-    total, filled = fetch_all(
-        engine, f"SELECT COUNT(*), COUNT(NULLIF({q(column)}, '')) FROM {q(table)}"
-    )[0]
+    total, filled = fetch_all(engine, f"SELECT COUNT(*), COUNT(NULLIF({q(column)}, '')) FROM {q(table)}")[0]
     keys = []
     if key and filled:
-        keys = [r[0] for r in fetch_all(engine, f"SELECT {q(key)} FROM {q(table)} WHERE {q(column)} IS NOT NULL AND {q(column)} <> '' ORDER BY {q(key)} LIMIT 20")]
-    values = [r[0] for r in fetch_all(engine, f"SELECT {q(column)} FROM {q(table)} WHERE {q(column)} IS NOT NULL LIMIT {SAMPLE_ROWS}")]
+        keys = [
+            r[0]
+            for r in fetch_all(
+                engine,
+                f"SELECT {q(key)} FROM {q(table)} WHERE {q(column)} IS NOT NULL AND {q(column)} <> '' ORDER BY {q(key)} LIMIT 20",
+            )
+        ]
+    values = [
+        r[0] for r in fetch_all(engine, f"SELECT {q(column)} FROM {q(table)} WHERE {q(column)} IS NOT NULL LIMIT {SAMPLE_ROWS}")
+    ]
     return int(total), int(filled), keys, values
 
 
@@ -117,8 +127,15 @@ def detect_column_drift(engine: sa.Engine, pii_map: PiiMap) -> list[DriftItem]:
             by_name = looks_personal_by_name(column)
             if is_core:
                 if by_name:
-                    items.append(DriftItem(table, column, "unmapped_core_column", "low",
-                                           "core Magento column that looks personal is neither mapped nor reviewed"))
+                    items.append(
+                        DriftItem(
+                            table,
+                            column,
+                            "unmapped_core_column",
+                            "low",
+                            "core Magento column that looks personal is neither mapped nor reviewed",
+                        )
+                    )
                 continue
             if key is None:
                 key = _primary_key(engine, table) or ""
@@ -126,8 +143,10 @@ def detect_column_drift(engine: sa.Engine, pii_map: PiiMap) -> list[DriftItem]:
             total, filled, keys, values = _sample(engine, table, column, key or None)
             by_value = looks_personal_by_value(values) if textual else []
             if by_name or by_value:
-                reason = "custom or third-party column " + ("named like personal data" if by_name else "") + (
-                    (" and " if by_name else "") + "holding values like " + ", ".join(by_value) if by_value else ""
+                reason = (
+                    "custom or third-party column "
+                    + ("named like personal data" if by_name else "")
+                    + ((" and " if by_name else "") + "holding values like " + ", ".join(by_value) if by_value else "")
                 )
                 items.append(DriftItem(table, column, "unmapped_column", "high", reason.strip(), total, filled, keys))
     return items
@@ -158,8 +177,18 @@ def detect_attribute_drift(engine: sa.Engine, pii_map: PiiMap) -> list[DriftItem
         values = [r[0] for r in fetch_all(engine, f"SELECT value FROM {q(value_table)} {where} LIMIT {SAMPLE_ROWS}")]
         by_value = looks_personal_by_value(values)
         severity = "high" if looks_personal_by_name(code) or by_value else "medium"
-        items.append(DriftItem(value_table, f"attribute:{code}", "unmapped_custom_attribute", severity,
-                               f"{entity_type} attribute '{code}' ({backend_type}) is not in the PII map", total, filled, keys))
+        items.append(
+            DriftItem(
+                value_table,
+                f"attribute:{code}",
+                "unmapped_custom_attribute",
+                severity,
+                f"{entity_type} attribute '{code}' ({backend_type}) is not in the PII map",
+                total,
+                filled,
+                keys,
+            )
+        )
     return items
 
 
@@ -168,5 +197,12 @@ def detect_drift(engine: sa.Engine, pii_map: PiiMap) -> list[DriftItem]:
     try:
         return detect_column_drift(engine, pii_map) + detect_attribute_drift(engine, pii_map)
     except Exception as error:
-        return [DriftItem("information_schema", "*", "catalogue_unreadable", "medium",
-                          f"schema catalogue could not be read ({type(error).__name__})")]
+        return [
+            DriftItem(
+                "information_schema",
+                "*",
+                "catalogue_unreadable",
+                "medium",
+                f"schema catalogue could not be read ({type(error).__name__})",
+            )
+        ]

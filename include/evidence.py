@@ -55,7 +55,9 @@ def code_version() -> str:
         return version
     root = Path(__file__).resolve().parent.parent
     try:
-        return subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=5).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=5
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 
@@ -90,8 +92,16 @@ def append_entry(lake: Lake, body: dict[str, Any]) -> dict[str, Any]:
     raise LakeError("could not append to the evidence ledger: too many concurrent writers")
 
 
-def seal_run(lake: Lake, *, dag_id: str, run_id: str, outputs: list[dict[str, Any]], versions: dict[str, str],
-             started_at: str | None = None, run_key: str | None = None) -> dict[str, Any]:
+def seal_run(
+    lake: Lake,
+    *,
+    dag_id: str,
+    run_id: str,
+    outputs: list[dict[str, Any]],
+    versions: dict[str, str],
+    started_at: str | None = None,
+    run_key: str | None = None,
+) -> dict[str, Any]:
     """Write a run's manifest (every output with its hash) and chain it into the ledger."""
     sealed_at = now_iso()
     unique = {o["path"]: o for o in outputs}
@@ -103,17 +113,31 @@ def seal_run(lake: Lake, *, dag_id: str, run_id: str, outputs: list[dict[str, An
         "started_at": started_at,
         "sealed_at": sealed_at,
         "outputs": [
-            {"path": o["path"], "sha256": o["sha256"], "size": o["size"], "dag_id": dag_id, "task_id": o.get("task_id"),
-             "run_id": run_id, "created_at": o.get("created_at", sealed_at)}
+            {
+                "path": o["path"],
+                "sha256": o["sha256"],
+                "size": o["size"],
+                "dag_id": dag_id,
+                "task_id": o.get("task_id"),
+                "run_id": run_id,
+                "created_at": o.get("created_at", sealed_at),
+            }
             for o in sorted(unique.values(), key=lambda o: o["path"])
         ],
     }
     key = f"{MANIFEST_PREFIX}{dag_id}/{run_key or run_id}.json"
     stored = lake.put(key, canonical(manifest), locked=True)
-    return append_entry(lake, {
-        "type": "manifest", "dag_id": dag_id, "run_id": run_id, "manifest": key, "manifest_sha256": stored.sha256,
-        "outputs": len(manifest["outputs"]),
-    })
+    return append_entry(
+        lake,
+        {
+            "type": "manifest",
+            "dag_id": dag_id,
+            "run_id": run_id,
+            "manifest": key,
+            "manifest_sha256": stored.sha256,
+            "outputs": len(manifest["outputs"]),
+        },
+    )
 
 
 def record_audit(lake: Lake, event: dict[str, Any]) -> dict[str, Any]:
@@ -200,7 +224,9 @@ def verify(lake: Lake, since: datetime | None = None) -> VerifyReport:
     if keys and head is None:
         report.problems.append(Problem("missing", HEAD_KEY, "ledger head is missing"))
     elif head is not None and (head.get("seq") != len(keys) - 1 or head.get("entry_hash") != previous_hash):
-        report.problems.append(Problem("truncated", LEDGER_PREFIX, f"head says entry {head.get('seq')}, ledger ends at {len(keys) - 1}"))
+        report.problems.append(
+            Problem("truncated", LEDGER_PREFIX, f"head says entry {head.get('seq')}, ledger ends at {len(keys) - 1}")
+        )
     for entry, _ in manifests:
         key = entry.get("manifest", "")
         covered.add(key)
@@ -224,7 +250,9 @@ def verify(lake: Lake, since: datetime | None = None) -> VerifyReport:
                 continue
             report.outputs_checked += 1
             if not lake.exists(path):
-                report.problems.append(Problem("missing", path, f"output of {manifest.get('dag_id')} run {manifest.get('run_id')}"))
+                report.problems.append(
+                    Problem("missing", path, f"output of {manifest.get('dag_id')} run {manifest.get('run_id')}")
+                )
                 continue
             content = lake.get(path)
             if sha256(content) != output["sha256"] or len(content) != output["size"]:
@@ -243,9 +271,18 @@ def index_entries(lake: Lake) -> dict[str, Any]:
         entry = _parse(lake.get(key)) or {}
         if entry.get("type") == "manifest" and lake.exists(entry.get("manifest", "")):
             manifest = _parse(lake.get(entry["manifest"])) or {}
-            runs.append({"seq": entry["seq"], "dag_id": manifest.get("dag_id"), "run_id": manifest.get("run_id"),
-                         "sealed_at": manifest.get("sealed_at"), "manifest": entry["manifest"], "manifest_sha256": entry["manifest_sha256"],
-                         "entry_hash": entry["entry_hash"], "outputs": manifest.get("outputs", [])})
+            runs.append(
+                {
+                    "seq": entry["seq"],
+                    "dag_id": manifest.get("dag_id"),
+                    "run_id": manifest.get("run_id"),
+                    "sealed_at": manifest.get("sealed_at"),
+                    "manifest": entry["manifest"],
+                    "manifest_sha256": entry["manifest_sha256"],
+                    "entry_hash": entry["entry_hash"],
+                    "outputs": manifest.get("outputs", []),
+                }
+            )
         elif entry.get("type") == "audit":
             audits.append({"seq": entry["seq"], **entry["event"], "entry_hash": entry["entry_hash"]})
     incidents = sorted({o["path"].split("/")[1] for r in runs for o in r["outputs"] if o["path"].startswith("incidents/")})
@@ -259,8 +296,15 @@ def write_index(lake: Lake, out: Path) -> Path:
     entries = index_entries(lake)
     report = verify(lake)
     local_root = lake.url.removeprefix("file://") if lake.url.startswith("file://") else None
-    html = render_page("evidence_index.html.j2", title="Evidence index", lake_url=lake.url, local_root=local_root,
-                       generated_at=now_iso(), report=report, **entries)
+    html = render_page(
+        "evidence_index.html.j2",
+        title="Evidence index",
+        lake_url=lake.url,
+        local_root=local_root,
+        generated_at=now_iso(),
+        report=report,
+        **entries,
+    )
     out.mkdir(parents=True, exist_ok=True)
     path = out / "index.html"
     path.write_text(html, encoding="utf-8")

@@ -52,7 +52,9 @@ def arrow_schema(spec: TableSpec) -> pa.Schema:
     fields = []
     for column in spec.extract_columns:
         declared = tables[spec.name].columns[column].type
-        fields.append(pa.field(column, pa.int64() if declared in _INT_TYPES else pa.float64() if declared in _FLOAT_TYPES else pa.string()))
+        fields.append(
+            pa.field(column, pa.int64() if declared in _INT_TYPES else pa.float64() if declared in _FLOAT_TYPES else pa.string())
+        )
     for alias, parent_column in spec.parent_context.items():
         declared = tables[spec.parent.table].columns[parent_column].type
         fields.append(pa.field(alias, pa.int64() if declared in _INT_TYPES else pa.string()))
@@ -143,8 +145,19 @@ class ExtractResult:
 class TableExtractor:
     """Runs one table's extraction: read changed rows, merge into snapshot buckets, re-validate touched buckets."""
 
-    def __init__(self, engine: sa.Engine, lake: Lake, wrapper: lake_crypto.KeyWrapper, spec: TableSpec, run_id: str, *,
-                 chunk_rows: int = 50_000, bucket_rows: int = 100_000, suites_version: str = "", full_refresh: bool = False):
+    def __init__(
+        self,
+        engine: sa.Engine,
+        lake: Lake,
+        wrapper: lake_crypto.KeyWrapper,
+        spec: TableSpec,
+        run_id: str,
+        *,
+        chunk_rows: int = 50_000,
+        bucket_rows: int = 100_000,
+        suites_version: str = "",
+        full_refresh: bool = False,
+    ):
         self.engine = engine
         self.lake = lake
         self.wrapper = wrapper
@@ -156,7 +169,11 @@ class TableExtractor:
         self.full_refresh = full_refresh
         self.schema = arrow_schema(spec)
         self.prefix = f"state/snapshots/{spec.name}"
-        self.index = self._load_json(f"{self.prefix}/index.json") or {"version": INDEX_VERSION, "bucket_rows": bucket_rows, "buckets": {}}
+        self.index = self._load_json(f"{self.prefix}/index.json") or {
+            "version": INDEX_VERSION,
+            "bucket_rows": bucket_rows,
+            "buckets": {},
+        }
         if self.index.get("bucket_rows") != bucket_rows or self.index.get("version") != INDEX_VERSION:
             self.index = {"version": INDEX_VERSION, "bucket_rows": bucket_rows, "buckets": {}}
             self.full_refresh = True
@@ -221,7 +238,9 @@ class TableExtractor:
             changed, merged, deleted = incoming, incoming, 0
         else:
             old_hashes = dict(zip(old[pk].to_pylist(), old[HASH_COLUMN].to_pylist(), strict=True))
-            mask = [old_hashes.get(k) != h for k, h in zip(incoming[pk].to_pylist(), incoming[HASH_COLUMN].to_pylist(), strict=True)]
+            mask = [
+                old_hashes.get(k) != h for k, h in zip(incoming[pk].to_pylist(), incoming[HASH_COLUMN].to_pylist(), strict=True)
+            ]
             changed = incoming.filter(pa.array(mask, type=pa.bool_()))
             incoming_keys = pa.array(incoming[pk].to_pylist(), type=pa.int64())
             keep_old = pc.invert(pc.is_in(old[pk], value_set=incoming_keys))
@@ -298,7 +317,8 @@ class TableExtractor:
         pk = q(self.spec.primary_key)
         rows = fetch_all(
             self.engine,
-            f"SELECT FLOOR({pk} / {self.bucket_rows}) AS b, COUNT(*) FROM {q(self.spec.name)} GROUP BY FLOOR({pk} / {self.bucket_rows})",
+            f"SELECT FLOOR({pk} / {self.bucket_rows}) AS b, COUNT(*) FROM {q(self.spec.name)} "
+            f"GROUP BY FLOOR({pk} / {self.bucket_rows})",
         )
         source_counts = {int(b): int(n) for b, n in rows}
         stored = {int(b): entry["rows"] for b, entry in self.index["buckets"].items()}
@@ -307,8 +327,11 @@ class TableExtractor:
                 continue
             low, high = bucket * self.bucket_rows, (bucket + 1) * self.bucket_rows
             if source_counts.get(bucket, 0) < stored.get(bucket, 0):
-                keys = fetch_all(self.engine, f"SELECT {pk} FROM {q(self.spec.name)} WHERE {pk} >= :low AND {pk} < :high",
-                                 {"low": low, "high": high})
+                keys = fetch_all(
+                    self.engine,
+                    f"SELECT {pk} FROM {q(self.spec.name)} WHERE {pk} >= :low AND {pk} < :high",
+                    {"low": low, "high": high},
+                )
                 self.result.rows_read += len(keys)
                 self.drop_keys(bucket, {int(k[0]) for k in keys})
             if source_counts.get(bucket, 0) > self.index["buckets"].get(str(bucket), {}).get("rows", 0):
@@ -326,8 +349,12 @@ class TableExtractor:
         if query.high_sql:
             high = normalise(fetch_all(self.engine, query.high_sql)[0][0])
         low = self.watermark["high"] if incremental else None
-        self.result = ExtractResult(table=self.spec.name, mode=self.spec.mode if incremental or self.spec.mode == "full" else "initial",
-                                    low=low, high=high)
+        self.result = ExtractResult(
+            table=self.spec.name,
+            mode=self.spec.mode if incremental or self.spec.mode == "full" else "initial",
+            low=low,
+            high=high,
+        )
         params = {"low": low, "high": high or FAR_FUTURE}
         complete = self.spec.mode == "full" or not incremental
         touched = set()
@@ -348,13 +375,21 @@ class TableExtractor:
         changed = self.result.rows_changed or self.result.rows_deleted or self.result.buckets_validated
         if self.result.outputs or self.result.rows_deleted:
             manifest = {
-                "table": self.spec.name, "run": self.run_slug, "mode": self.result.mode, "low": low, "high": high,
-                "rows_read": self.result.rows_read, "rows_changed": self.result.rows_changed,
-                "rows_deleted": self.result.rows_deleted, "parts": list(self.result.outputs),
+                "table": self.spec.name,
+                "run": self.run_slug,
+                "mode": self.result.mode,
+                "low": low,
+                "high": high,
+                "rows_read": self.result.rows_read,
+                "rows_changed": self.result.rows_changed,
+                "rows_deleted": self.result.rows_deleted,
+                "parts": list(self.result.outputs),
                 "columns": [f.name for f in self.schema if f.name != HASH_COLUMN],
                 "extracted_at": datetime.now(UTC).isoformat(timespec="seconds"),
             }
-            stored = self.lake.put(f"extracts/{self.spec.name}/{self.run_slug}/_manifest.json", json.dumps(manifest, indent=2).encode())
+            stored = self.lake.put(
+                f"extracts/{self.spec.name}/{self.run_slug}/_manifest.json", json.dumps(manifest, indent=2).encode()
+            )
             self.result.outputs.append(stored.as_dict())
         if changed:
             self.lake.put(f"{self.prefix}/index.json", json.dumps(self.index, indent=1).encode())

@@ -11,8 +11,15 @@ from include.pii_map import PiiMap
 from include.validation import CheckMeta, CheckStats
 
 KINDS = (
-    "plaintext_pan", "stored_cvv", "unencrypted_value", "legacy_cipher", "legacy_password_hash",
-    "minimisation", "retention", "orphaned_pii", "schema_drift",
+    "plaintext_pan",
+    "stored_cvv",
+    "unencrypted_value",
+    "legacy_cipher",
+    "legacy_password_hash",
+    "minimisation",
+    "retention",
+    "orphaned_pii",
+    "schema_drift",
 )
 SEVERITIES = ("critical", "high", "medium", "low")
 DRIFT_REFERENCES = ("GDPR Art. 30", "PCI DSS 12.5.2", "include/pii/pii_map.yaml")
@@ -48,19 +55,34 @@ class Finding:
 def from_check(meta: CheckMeta, stats: CheckStats, pii_map: PiiMap) -> Finding:
     """A finding from one expectation's aggregated result."""
     return Finding(
-        table=meta.table, column=meta.column, check=meta.check, kind=meta.kind,
-        category=pii_map.category_of(meta.table, meta.column), severity=meta.severity,
-        element_count=stats.element_count, unexpected_count=stats.unexpected_count,
-        sample_keys=list(stats.sample_keys), references=list(meta.references), description=meta.description,
+        table=meta.table,
+        column=meta.column,
+        check=meta.check,
+        kind=meta.kind,
+        category=pii_map.category_of(meta.table, meta.column),
+        severity=meta.severity,
+        element_count=stats.element_count,
+        unexpected_count=stats.unexpected_count,
+        sample_keys=list(stats.sample_keys),
+        references=list(meta.references),
+        description=meta.description,
     )
 
 
 def from_drift(item: DriftItem) -> Finding:
     """A schema-drift finding."""
     return Finding(
-        table=item.table, column=item.column, check=item.check, kind="schema_drift", category="user",
-        severity=item.severity, element_count=item.element_count, unexpected_count=item.unexpected_count,
-        sample_keys=list(item.sample_keys), references=list(DRIFT_REFERENCES), description=item.reason,
+        table=item.table,
+        column=item.column,
+        check=item.check,
+        kind="schema_drift",
+        category="user",
+        severity=item.severity,
+        element_count=item.element_count,
+        unexpected_count=item.unexpected_count,
+        sample_keys=list(item.sample_keys),
+        references=list(DRIFT_REFERENCES),
+        description=item.reason,
     )
 
 

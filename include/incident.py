@@ -64,8 +64,10 @@ class IncidentTrigger(Incident):
                 raise ValueError("window_end is before window_start")
         if self.scope_kind == "lake_file" and (self.scope_file is None or self.scope_file_kind is None):
             raise ValueError("scope_file and scope_file_kind are required for scope_kind lake_file")
-        if self.key_compromised and not self.encrypted and not any(
-            c.encrypted for t in self.compromised_tables for c in load_pii_map().tables[t].columns.values()
+        if (
+            self.key_compromised
+            and not self.encrypted
+            and not any(c.encrypted for t in self.compromised_tables for c in load_pii_map().tables[t].columns.values())
         ):
             raise ValueError("key_compromised is set but nothing compromised was encrypted")
         return self

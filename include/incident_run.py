@@ -29,7 +29,14 @@ from include.source import SourceError, create_source_engine, url_from_connectio
 
 log = logging.getLogger("airflow.task")
 DAG_ID = "breach_incident"
-SNAPSHOT_TABLES = ("customer_entity", "customer_address_entity", "sales_order", "sales_order_address", "customer_visitor", "customer_log")
+SNAPSHOT_TABLES = (
+    "customer_entity",
+    "customer_address_entity",
+    "sales_order",
+    "sales_order_address",
+    "customer_visitor",
+    "customer_log",
+)
 
 
 def incident_prefix(incident_id: str, version: int | None = None) -> str:
@@ -50,7 +57,9 @@ def load_versions(lake: Lake, incident_id: str) -> list[dict[str, Any]]:
 def fingerprint(individuals: pd.DataFrame, trigger: IncidentTrigger) -> str:
     """Identifies a resolution: who, where, what, under which facts (changes make a new version)."""
     digest = hashlib.sha256(json.dumps(trigger.model_dump(mode="json", exclude={"notes"}), sort_keys=True).encode())
-    for row in individuals.sort_values("person")[["person", "jurisdiction", "data_elements", "encrypted_elements", "email_valid", "postal_valid"]].itertuples(index=False):
+    for row in individuals.sort_values("person")[
+        ["person", "jurisdiction", "data_elements", "encrypted_elements", "email_valid", "postal_valid"]
+    ].itertuples(index=False):
         digest.update(repr(tuple(row)).encode())
     return digest.hexdigest()
 
@@ -102,8 +111,12 @@ def summarise_individuals(individuals: pd.DataFrame) -> dict[str, Any]:
         "individuals": len(individuals),
         "by_jurisdiction": dict(sorted(Counter(individuals["jurisdiction"]).items())),
         "by_data_element": dict(sorted(elements.items())),
-        "by_channel": {"email": int(email.sum()), "postal": int(postal.sum()), "email_and_postal": int((email & postal).sum()),
-                       "none": int((~email & ~postal).sum())},
+        "by_channel": {
+            "email": int(email.sum()),
+            "postal": int(postal.sum()),
+            "email_and_postal": int((email & postal).sum()),
+            "none": int((~email & ~postal).sum()),
+        },
         "by_residency_source": dict(sorted(Counter(individuals["residency_source"]).items())),
         "unknown_residency": int((individuals["jurisdiction"] == "UNKNOWN").sum()),
         "by_language": dict(sorted(Counter(individuals["language"]).items())),
@@ -118,8 +131,11 @@ def _changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> dict[s
     return {
         "from_version": previous["version"],
         "individuals": current["individuals"] - previous["individuals"],
-        "by_jurisdiction": {j: current["by_jurisdiction"].get(j, 0) - previous["by_jurisdiction"].get(j, 0)
-                            for j in sorted(jurisdictions) if current["by_jurisdiction"].get(j, 0) != previous["by_jurisdiction"].get(j, 0)},
+        "by_jurisdiction": {
+            j: current["by_jurisdiction"].get(j, 0) - previous["by_jurisdiction"].get(j, 0)
+            for j in sorted(jurisdictions)
+            if current["by_jurisdiction"].get(j, 0) != previous["by_jurisdiction"].get(j, 0)
+        },
     }
 
 
@@ -157,9 +173,14 @@ def resolve_scope(trigger: IncidentTrigger, run_id: str, *, url: str | None = No
     if latest and latest["version"] != version:
         previous_summary = json.loads(lake.get(f"{incident_prefix(trigger.incident_id, latest['version'])}/summary.json"))
     summary = {
-        "incident_id": trigger.incident_id, "version": version, "run_id": run_id, "source": source,
-        "resolved_at": datetime.now(UTC).isoformat(timespec="seconds"), **summarise_individuals(individuals),
-        "unlinked_tables": result.unlinked_tables, "compromised_tables": trigger.compromised_tables,
+        "incident_id": trigger.incident_id,
+        "version": version,
+        "run_id": run_id,
+        "source": source,
+        "resolved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **summarise_individuals(individuals),
+        "unlinked_tables": result.unlinked_tables,
+        "compromised_tables": trigger.compromised_tables,
     }
     summary["changes_from_previous"] = _changes(previous_summary, summary)
     outputs = [
@@ -170,21 +191,38 @@ def resolve_scope(trigger: IncidentTrigger, run_id: str, *, url: str | None = No
     if same_run is None:
         versions.append({"version": version, "run_id": run_id, "fingerprint": print_, "created_at": summary["resolved_at"]})
         lake.put(_state_key(trigger.incident_id), json.dumps({"versions": versions}, indent=1).encode())
-    log.info("incident %s v%d: %d individual(s), %d unknown residency", trigger.incident_id, version, summary["individuals"],
-             summary["unknown_residency"])
-    return {"version": version, "new_version": True, "outputs": outputs, "timings": result.timings, "source": source,
-            "counts": {k: summary[k] for k in ("individuals", "by_jurisdiction", "by_channel", "unknown_residency")}}
+    log.info(
+        "incident %s v%d: %d individual(s), %d unknown residency",
+        trigger.incident_id,
+        version,
+        summary["individuals"],
+        summary["unknown_residency"],
+    )
+    return {
+        "version": version,
+        "new_version": True,
+        "outputs": outputs,
+        "timings": result.timings,
+        "source": source,
+        "counts": {k: summary[k] for k in ("individuals", "by_jurisdiction", "by_channel", "unknown_residency")},
+    }
 
 
-def compute_obligations(trigger: IncidentTrigger, version: int, *, lake: Lake | None = None, new_version: bool = True) -> dict[str, Any]:
+def compute_obligations(
+    trigger: IncidentTrigger, version: int, *, lake: Lake | None = None, new_version: bool = True
+) -> dict[str, Any]:
     """obligations.json and the accessible obligations calendar for one version (a sealed version is never rewritten)."""
     lake = lake or open_lake()
     prefix = incident_prefix(trigger.incident_id, version)
     if not new_version:
         document = json.loads(lake.get(f"{prefix}/obligations.json"))
         required = [o for o in document["obligations"] if o["required"]]
-        return {"outputs": [], "required": len(required), "needs_legal_review": sum(o["needs_legal_review"] for o in required),
-                "earliest_due": min((o["due"] for o in required if o["due"]), default=None)}
+        return {
+            "outputs": [],
+            "required": len(required),
+            "needs_legal_review": sum(o["needs_legal_review"] for o in required),
+            "earliest_due": min((o["due"] for o in required if o["due"]), default=None),
+        }
     affected: Affected = parse_affected(json.loads(lake.get(f"{prefix}/affected.json")))
     document = obligations_document(trigger, affected, load_rules())
     document["version"] = version
@@ -195,8 +233,12 @@ def compute_obligations(trigger: IncidentTrigger, version: int, *, lake: Lake | 
     ]
     required = [o for o in document["obligations"] if o["required"]]
     earliest = min((o["due"] for o in required if o["due"]), default=None)
-    return {"outputs": outputs, "required": len(required), "needs_legal_review": sum(o["needs_legal_review"] for o in required),
-            "earliest_due": earliest}
+    return {
+        "outputs": outputs,
+        "required": len(required),
+        "needs_legal_review": sum(o["needs_legal_review"] for o in required),
+        "earliest_due": earliest,
+    }
 
 
 def render_obligations_calendar(incident_id: str, version: int, obligations: list[dict[str, Any]], now: datetime) -> str:
@@ -206,8 +248,14 @@ def render_obligations_calendar(incident_id: str, version: int, obligations: lis
         due = datetime.fromisoformat(obligation["due"]) if obligation["due"] else None
         days_left = (due - now).total_seconds() / 86400 if due else None
         rows.append({**obligation, "days_left": None if days_left is None else int(days_left // 1)})
-    return render_page("obligations_calendar.html.j2", title=f"Obligations calendar: incident {incident_id} v{version}",
-                       incident_id=incident_id, version=version, obligations=rows, generated_at=now.isoformat(timespec="minutes"))
+    return render_page(
+        "obligations_calendar.html.j2",
+        title=f"Obligations calendar: incident {incident_id} v{version}",
+        incident_id=incident_id,
+        version=version,
+        obligations=rows,
+        generated_at=now.isoformat(timespec="minutes"),
+    )
 
 
 def versions() -> dict[str, str]:
@@ -222,38 +270,57 @@ def accept_trigger(conf: dict[str, Any], *, dag_run: Any = None, lake: Lake | No
     trigger = validate_trigger(conf)
     parameters = public_parameters(trigger)
     lake = lake or open_lake()
-    evidence.record_audit(lake, {
-        "user_id": getattr(dag_run, "triggering_user_name", None) or "unknown",
-        "event_type": "incident_triggered",
-        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
-        "outcome": "success",
-        "origin": f"airflow {getattr(dag_run, 'run_type', 'manual')} run {getattr(dag_run, 'run_id', '')}".strip(),
-        "affected_data": f"incident {trigger.incident_id}: tables {', '.join(trigger.compromised_tables)}",
-        "component": f"{DAG_ID} DAG",
-        "parameters": {**parameters, "notes_present": bool(trigger.notes)},
-    })
-    log.info("incident %s accepted: %d table(s), scope %s", trigger.incident_id, len(trigger.compromised_tables), trigger.scope_kind)
+    evidence.record_audit(
+        lake,
+        {
+            "user_id": getattr(dag_run, "triggering_user_name", None) or "unknown",
+            "event_type": "incident_triggered",
+            "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+            "outcome": "success",
+            "origin": f"airflow {getattr(dag_run, 'run_type', 'manual')} run {getattr(dag_run, 'run_id', '')}".strip(),
+            "affected_data": f"incident {trigger.incident_id}: tables {', '.join(trigger.compromised_tables)}",
+            "component": f"{DAG_ID} DAG",
+            "parameters": {**parameters, "notes_present": bool(trigger.notes)},
+        },
+    )
+    log.info(
+        "incident %s accepted: %d table(s), scope %s", trigger.incident_id, len(trigger.compromised_tables), trigger.scope_kind
+    )
     return parameters
 
 
-def record_decision(trigger: IncidentTrigger, version: int, decision: dict[str, Any] | None, run_id: str,
-                    *, lake: Lake | None = None) -> dict[str, Any]:
+def record_decision(
+    trigger: IncidentTrigger, version: int, decision: dict[str, Any] | None, run_id: str, *, lake: Lake | None = None
+) -> dict[str, Any]:
     """The approval or rejection of a version's notices, in the audit trail."""
     from include.notice_run import approval_record
 
     record = approval_record(decision)
     lake = lake or open_lake()
-    evidence.record_audit(lake, {
-        "user_id": record["by"] or "unknown", "event_type": "notices_approved" if record["approved"] else "notices_rejected",
-        "timestamp": record["at"] or datetime.now(UTC).isoformat(timespec="seconds"), "outcome": "success" if record["approved"] else "failure",
-        "origin": f"Airflow human-in-the-loop response, run {run_id}", "affected_data": f"incident {trigger.incident_id} v{version} notices",
-        "component": f"{DAG_ID}.legal_approval", "reason": record["reason"],
-    })
+    evidence.record_audit(
+        lake,
+        {
+            "user_id": record["by"] or "unknown",
+            "event_type": "notices_approved" if record["approved"] else "notices_rejected",
+            "timestamp": record["at"] or datetime.now(UTC).isoformat(timespec="seconds"),
+            "outcome": "success" if record["approved"] else "failure",
+            "origin": f"Airflow human-in-the-loop response, run {run_id}",
+            "affected_data": f"incident {trigger.incident_id} v{version} notices",
+            "component": f"{DAG_ID}.legal_approval",
+            "reason": record["reason"],
+        },
+    )
     return record
 
 
-def seal(trigger: dict[str, Any] | None, run_id: str, task_results: dict[str, dict[str, Any] | None], *, started_at: str | None = None,
-         lake: Lake | None = None) -> dict[str, Any] | None:
+def seal(
+    trigger: dict[str, Any] | None,
+    run_id: str,
+    task_results: dict[str, dict[str, Any] | None],
+    *,
+    started_at: str | None = None,
+    lake: Lake | None = None,
+) -> dict[str, Any] | None:
     """Manifest of the run's outputs (if it wrote any), chained into the ledger."""
     outputs = [dict(o, task_id=task) for task, result in task_results.items() if result for o in result.get("outputs", [])]
     if trigger is None or not outputs:
@@ -261,8 +328,15 @@ def seal(trigger: dict[str, Any] | None, run_id: str, task_results: dict[str, di
     from include.extract import run_key
 
     lake = lake or open_lake()
-    entry = evidence.seal_run(lake, dag_id=DAG_ID, run_id=run_id, outputs=outputs, versions=versions(), started_at=started_at,
-                              run_key=f"{trigger['incident_id']}-{run_key(run_id)}")
+    entry = evidence.seal_run(
+        lake,
+        dag_id=DAG_ID,
+        run_id=run_id,
+        outputs=outputs,
+        versions=versions(),
+        started_at=started_at,
+        run_key=f"{trigger['incident_id']}-{run_key(run_id)}",
+    )
     return {"seq": entry["seq"], "entry_hash": entry["entry_hash"]}
 
 

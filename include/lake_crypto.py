@@ -83,8 +83,13 @@ def encrypt(data: bytes, wrapper: KeyWrapper, aad: str) -> bytes:
     scheme, wrapped = wrapper.wrap(data_key)
     nonce = os.urandom(12)
     header = json.dumps(
-        {"alg": "AES-256-GCM", "kid": wrapper.key_id, "wrap": scheme, "wrapped": base64.b64encode(wrapped).decode(),
-         "nonce": base64.b64encode(nonce).decode()},
+        {
+            "alg": "AES-256-GCM",
+            "kid": wrapper.key_id,
+            "wrap": scheme,
+            "wrapped": base64.b64encode(wrapped).decode(),
+            "nonce": base64.b64encode(nonce).decode(),
+        },
         sort_keys=True,
     ).encode()
     sealed = AESGCM(data_key).encrypt(nonce, data, header + b"\0" + aad.encode())
@@ -95,13 +100,13 @@ def decrypt(blob: bytes, wrapper: KeyWrapper, aad: str) -> bytes:
     """Open an object sealed by encrypt for the same lake key."""
     if not blob.startswith(MAGIC):
         raise DecryptionError(f"{aad} is not an encrypted lake object")
-    (length,) = struct.unpack(">I", blob[len(MAGIC):len(MAGIC) + 4])
-    header_bytes = blob[len(MAGIC) + 4:len(MAGIC) + 4 + length]
+    (length,) = struct.unpack(">I", blob[len(MAGIC) : len(MAGIC) + 4])
+    header_bytes = blob[len(MAGIC) + 4 : len(MAGIC) + 4 + length]
     header = json.loads(header_bytes)
     data_key = wrapper.unwrap(header["wrap"], base64.b64decode(header["wrapped"]))
     try:
         return AESGCM(data_key).decrypt(
-            base64.b64decode(header["nonce"]), blob[len(MAGIC) + 4 + length:], header_bytes + b"\0" + aad.encode()
+            base64.b64decode(header["nonce"]), blob[len(MAGIC) + 4 + length :], header_bytes + b"\0" + aad.encode()
         )
     except InvalidTag as error:
         raise DecryptionError(f"{aad} failed authentication (wrong object key or tampered)") from error
@@ -125,9 +130,7 @@ def wrapper_from_connection(conn_id: str | None = None) -> KeyWrapper:
     if kms_key_id := info.extra.get("kms_key_id"):
         import boto3
 
-        client = boto3.client(
-            "kms", region_name=info.extra.get("region_name"), endpoint_url=info.extra.get("endpoint_url")
-        )
+        client = boto3.client("kms", region_name=info.extra.get("region_name"), endpoint_url=info.extra.get("endpoint_url"))
         return KmsKey(kms_key_id, client)
     if not info.password:
         raise RuntimeError(f"connection '{conn_id}' has neither a key in 'password' nor extra.kms_key_id")

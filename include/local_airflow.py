@@ -7,6 +7,7 @@ Airflow the same way a person would: CLI for `dags test`, REST for triggers and 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -49,16 +50,21 @@ def local_secrets(home: Path) -> dict[str, str]:
         "lake_key": base64.b64encode(secrets.token_bytes(32)).decode(),
         "admin_password": secrets.token_urlsafe(18),
         "legal_password": secrets.token_urlsafe(18),
-        "mail_house_private_key": base64.b64encode(mail_house.private_bytes(raw, serialization.PrivateFormat.Raw,
-                                                                             serialization.NoEncryption())).decode(),
-        "mail_house_public_key": base64.b64encode(mail_house.public_key().public_bytes(raw, serialization.PublicFormat.Raw)).decode(),
+        "mail_house_private_key": base64.b64encode(
+            mail_house.private_bytes(raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+        ).decode(),
+        "mail_house_public_key": base64.b64encode(
+            mail_house.public_key().public_bytes(raw, serialization.PublicFormat.Raw)
+        ).decode(),
     }
     path.write_text(json.dumps(values))
     path.chmod(0o600)
     return values
 
 
-def airflow_env(*, home: Path = DEFAULT_HOME, lake_url: str, magento: dict[str, Any], extra: dict[str, str] | None = None) -> dict[str, str]:
+def airflow_env(
+    *, home: Path = DEFAULT_HOME, lake_url: str, magento: dict[str, Any], extra: dict[str, str] | None = None
+) -> dict[str, str]:
     """Environment for every Airflow command of a local run: SQLite metadata DB, this project's dags, connections."""
     values = local_secrets(home)
     passwords = home / "simple_auth_manager_passwords.json"
@@ -80,19 +86,25 @@ def airflow_env(*, home: Path = DEFAULT_HOME, lake_url: str, magento: dict[str, 
         "GX_ANALYTICS_ENABLED": "false",
         "LAKE_URL": lake_url,
         "AIRFLOW_CONN_MAGENTO_DB": json.dumps(magento),
-        "AIRFLOW_CONN_LAKE_ENCRYPTION": json.dumps({"conn_type": "generic", "password": values["lake_key"], "extra": {"key_id": "local-1"}}),
+        "AIRFLOW_CONN_LAKE_ENCRYPTION": json.dumps(
+            {"conn_type": "generic", "password": values["lake_key"], "extra": {"key_id": "local-1"}}
+        ),
         "AIRFLOW_CONN_MAIL_HOUSE": json.dumps({"conn_type": "generic", "extra": {"public_key": values["mail_house_public_key"]}}),
     }
     env.update(extra or {})
     return env
 
 
-def run_airflow(args: list[str], env: dict[str, str], *, log: Path | None = None, timeout: float | None = None) -> subprocess.CompletedProcess:
+def run_airflow(
+    args: list[str], env: dict[str, str], *, log: Path | None = None, timeout: float | None = None
+) -> subprocess.CompletedProcess:
     """Run one airflow CLI command; output goes to `log` when given."""
     if log:
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("w") as handle:
-            return subprocess.run([airflow_bin(), *args], env=env, stdout=handle, stderr=subprocess.STDOUT, timeout=timeout, check=False)
+            return subprocess.run(
+                [airflow_bin(), *args], env=env, stdout=handle, stderr=subprocess.STDOUT, timeout=timeout, check=False
+            )
     return subprocess.run([airflow_bin(), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
@@ -101,7 +113,9 @@ def prepare_metadata_db(env: dict[str, str], log_dir: Path) -> None:
     done = run_airflow(["db", "migrate"], env, log=log_dir / "db-migrate.log")
     if done.returncode != 0:
         raise RuntimeError(f"airflow db migrate failed; see {log_dir / 'db-migrate.log'}")
-    pool = run_airflow(["pools", "set", SOURCE_POOL, "4", "Concurrent queries on the Magento source"], env, log=log_dir / "pools.log")
+    pool = run_airflow(
+        ["pools", "set", SOURCE_POOL, "4", "Concurrent queries on the Magento source"], env, log=log_dir / "pools.log"
+    )
     if pool.returncode != 0:
         raise RuntimeError(f"creating pool {SOURCE_POOL} failed; see {log_dir / 'pools.log'}")
 
@@ -121,10 +135,8 @@ def stop_process(process: subprocess.Popen, grace: float = 15) -> None:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=grace)
     except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         process.wait(timeout=10)
 
 
@@ -178,8 +190,10 @@ class ApiClient:
     def respond(self, detail: dict[str, Any], option: str, params_input: dict[str, Any] | None = None) -> dict[str, Any]:
         """PATCH the HITL detail of a waiting task with the chosen option."""
         ti = detail["task_instance"]
-        path = (f"/api/v2/dags/{ti['dag_id']}/dagRuns/{urllib.parse.quote(ti['dag_run_id'], safe='')}"
-                f"/taskInstances/{ti['task_id']}/{ti['map_index']}/hitlDetails")
+        path = (
+            f"/api/v2/dags/{ti['dag_id']}/dagRuns/{urllib.parse.quote(ti['dag_run_id'], safe='')}"
+            f"/taskInstances/{ti['task_id']}/{ti['map_index']}/hitlDetails"
+        )
         return self._request("PATCH", path, {"chosen_options": [option], "params_input": params_input or {}})
 
 
@@ -200,9 +214,12 @@ class ApiServer:
     def __enter__(self) -> ApiServer:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         handle = self.log.open("w")
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [airflow_bin(), "api-server", "--port", str(self.port), "--host", "127.0.0.1"],
-            env={**self.env, "AIRFLOW__API__BASE_URL": self.url}, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**self.env, "AIRFLOW__API__BASE_URL": self.url},
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:

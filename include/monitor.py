@@ -53,7 +53,9 @@ def notified_by_jurisdiction(lake: Lake, incident_id: str) -> dict[str, dict[str
         for row in table:
             if row["already_batched"]:
                 continue
-            entry = result.setdefault(row["jurisdiction"], {"to_notify": 0, "notified": 0, "last_notified_at": None, "first_notified_at": None})
+            entry = result.setdefault(
+                row["jurisdiction"], {"to_notify": 0, "notified": 0, "last_notified_at": None, "first_notified_at": None}
+            )
             entry["to_notify"] += 1
             status = statuses.get(row["key"])
             if status and status.status in NOTIFIED:
@@ -94,10 +96,17 @@ def check_incident(lake: Lake, incident_id: str, now: datetime, warn_days: float
         days_left = (due - now).total_seconds() / 86400 if due else None
         alert = met_at is None and days_left is not None and days_left <= warn_days
         statuses[obligation["id"]] = {
-            "incident_id": incident_id, "version": version, "obligation": obligation["id"], "recipient": obligation["recipient"],
-            "jurisdiction": obligation["jurisdiction"], "due": due.isoformat() if due else None, "met_at": met_at,
-            "days_left": None if days_left is None else round(days_left, 2), "progress": progress,
-            "alert": alert, "overdue": bool(met_at is None and days_left is not None and days_left < 0),
+            "incident_id": incident_id,
+            "version": version,
+            "obligation": obligation["id"],
+            "recipient": obligation["recipient"],
+            "jurisdiction": obligation["jurisdiction"],
+            "due": due.isoformat() if due else None,
+            "met_at": met_at,
+            "days_left": None if days_left is None else round(days_left, 2),
+            "progress": progress,
+            "alert": alert,
+            "overdue": bool(met_at is None and days_left is not None and days_left < 0),
             "needs_legal_review": obligation["needs_legal_review"],
         }
     return list(statuses.values())
@@ -107,22 +116,48 @@ def check_all(lake: Lake, now: datetime | None = None, warn_days: float = 3) -> 
     """Every open obligation of every incident, and the alerts among them."""
     now = now or datetime.now(UTC)
     rows = [row for incident in incident_ids(lake) for row in check_incident(lake, incident, now, warn_days)]
-    return {"checked_at": now.isoformat(timespec="seconds"), "warn_days": warn_days, "obligations": rows,
-            "alerts": [r for r in rows if r["alert"]]}
+    return {
+        "checked_at": now.isoformat(timespec="seconds"),
+        "warn_days": warn_days,
+        "obligations": rows,
+        "alerts": [r for r in rows if r["alert"]],
+    }
 
 
-def record_fulfilment(lake: Lake, incident_id: str, obligation: str, at: datetime, by: str, reference: str | None) -> dict[str, Any]:
+def record_fulfilment(
+    lake: Lake, incident_id: str, obligation: str, at: datetime, by: str, reference: str | None
+) -> dict[str, Any]:
     """Record that a regulator or agency notice was made (and the audit entry for it)."""
     from include.evidence import record_audit, seal_run
 
-    record = {"incident_id": incident_id, "obligation": obligation, "at": at.isoformat(timespec="seconds"), "by": by,
-              "reference": reference, "recorded_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    record = {
+        "incident_id": incident_id,
+        "obligation": obligation,
+        "at": at.isoformat(timespec="seconds"),
+        "by": by,
+        "reference": reference,
+        "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     key = f"incidents/{incident_id}/fulfilments/{obligation.replace('/', '__')}-{at.strftime('%Y%m%dT%H%M%S')}.json"
     stored = lake.put(key, json.dumps(record, indent=2).encode()).as_dict()
-    seal_run(lake, dag_id="breachctl", run_id=f"fulfil-{incident_id}-{obligation}-{at.strftime('%Y%m%dT%H%M%S')}",
-             outputs=[dict(stored, task_id="incident fulfil")], versions={}, run_key=key.rsplit("/", 1)[1].removesuffix(".json"))
-    record_audit(lake, {"user_id": by, "event_type": "obligation_fulfilled", "timestamp": record["recorded_at"], "outcome": "success",
-                        "origin": "breachctl incident fulfil", "affected_data": f"incident {incident_id} obligation {obligation}",
-                        "component": "breachctl"})
+    seal_run(
+        lake,
+        dag_id="breachctl",
+        run_id=f"fulfil-{incident_id}-{obligation}-{at.strftime('%Y%m%dT%H%M%S')}",
+        outputs=[dict(stored, task_id="incident fulfil")],
+        versions={},
+        run_key=key.rsplit("/", 1)[1].removesuffix(".json"),
+    )
+    record_audit(
+        lake,
+        {
+            "user_id": by,
+            "event_type": "obligation_fulfilled",
+            "timestamp": record["recorded_at"],
+            "outcome": "success",
+            "origin": "breachctl incident fulfil",
+            "affected_data": f"incident {incident_id} obligation {obligation}",
+            "component": "breachctl",
+        },
+    )
     return stored
-

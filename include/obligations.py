@@ -47,10 +47,19 @@ class Obligation:
     def as_dict(self) -> dict[str, Any]:
         """The documented JSON shape."""
         document = {
-            "id": self.id, "jurisdiction": self.jurisdiction, "recipient": self.recipient, "name": self.name,
-            "required": self.required, "reason": self.reason, "affected_count": self.affected_count, "due": iso(self.due),
-            "clock": {"event": self.clock_event, "at": iso(self.clock_at)}, "depends_on": self.depends_on,
-            "citation": self.citation, "needs_legal_review": bool(self.review_notes), "review_notes": self.review_notes,
+            "id": self.id,
+            "jurisdiction": self.jurisdiction,
+            "recipient": self.recipient,
+            "name": self.name,
+            "required": self.required,
+            "reason": self.reason,
+            "affected_count": self.affected_count,
+            "due": iso(self.due),
+            "clock": {"event": self.clock_event, "at": iso(self.clock_at)},
+            "depends_on": self.depends_on,
+            "citation": self.citation,
+            "needs_legal_review": bool(self.review_notes),
+            "review_notes": self.review_notes,
         }
         if self.credit_monitoring_months:
             document["credit_monitoring_months"] = self.credit_monitoring_months
@@ -100,12 +109,16 @@ def assess_group(rule: dict[str, Any], rules: RuleSet, group: AffectedGroup) -> 
         safe = set()
     clear = exposed - safe
     general = [c for c in definition.get("combinations", []) if combination_matches(rules.combinations[c], exposed)]
-    credentials = [c for c in definition.get("credential_combinations", []) if combination_matches(rules.combinations[c], exposed)]
+    credentials = [
+        c for c in definition.get("credential_combinations", []) if combination_matches(rules.combinations[c], exposed)
+    ]
     matched = general + credentials
     if not matched:
         return GroupAssessment("not_personal_information", False, ())
     clear_general = [c for c in general if combination_matches(rules.combinations[c], clear) or _partly_clear(rules, c, clear)]
-    clear_credentials = [c for c in credentials if combination_matches(rules.combinations[c], clear) or _partly_clear(rules, c, clear)]
+    clear_credentials = [
+        c for c in credentials if combination_matches(rules.combinations[c], clear) or _partly_clear(rules, c, clear)
+    ]
     if not clear_general and not clear_credentials:
         return GroupAssessment("safe_harbor", False, tuple(matched))
     return GroupAssessment("notify", not clear_general, tuple(clear_general + clear_credentials))
@@ -175,8 +188,9 @@ def apply_deadline(at: datetime, deadline: dict[str, Any], jurisdiction: str) ->
     return None
 
 
-def toll_for_law_enforcement(incident: Incident, clock_at: datetime, due: datetime | None,
-                             notes: list[str]) -> tuple[datetime | None, str]:
+def toll_for_law_enforcement(
+    incident: Incident, clock_at: datetime, due: datetime | None, notes: list[str]
+) -> tuple[datetime | None, str]:
     """Extend a due date by the days a law-enforcement delay overlaps the notice period."""
     delay = incident.law_enforcement_delay
     if delay is None or due is None or delay.start > due:
@@ -188,8 +202,12 @@ def toll_for_law_enforcement(incident: Incident, clock_at: datetime, due: dateti
     if overlap.total_seconds() <= 0:
         return due, ""
     days = math.ceil(overlap.total_seconds() / 86400)
-    notes.append("Law-enforcement delay applied by pausing the clock; statutes say notice follows 'promptly' once the agency allows it.")
-    return end_of_day(due.date() + timedelta(days=days), due), f"; extended {days} day(s) for the delay requested by {delay.agency}"
+    notes.append(
+        "Law-enforcement delay applied by pausing the clock; statutes say notice follows 'promptly' once the agency allows it."
+    )
+    return end_of_day(
+        due.date() + timedelta(days=days), due
+    ), f"; extended {days} day(s) for the delay requested by {delay.agency}"
 
 
 def threshold_text(threshold: dict[str, Any]) -> str:
@@ -208,7 +226,9 @@ def meets(count: int, threshold: dict[str, Any]) -> bool:
 def _status_reason(rule: dict[str, Any], assessments: list[tuple[AffectedGroup, GroupAssessment]]) -> str:
     statuses = {assessment.status for group, assessment in assessments if group.count}
     if "safe_harbor" in statuses:
-        return f"encryption safe harbor: the data was encrypted and the key was not compromised ({rule['safe_harbor']['citation']})"
+        return (
+            f"encryption safe harbor: the data was encrypted and the key was not compromised ({rule['safe_harbor']['citation']})"
+        )
     return f"the exposed data elements are not personal information under {rule['personal_information']['citation']}"
 
 
@@ -224,8 +244,9 @@ def _credit_monitoring(rule: dict[str, Any], groups: list[AffectedGroup], notes:
     return int(offer["months"])
 
 
-def jurisdiction_obligations(incident: Incident, jurisdiction: str, rule: dict[str, Any], rules: RuleSet,
-                             groups: list[AffectedGroup]) -> list[Obligation]:
+def jurisdiction_obligations(
+    incident: Incident, jurisdiction: str, rule: dict[str, Any], rules: RuleSet, groups: list[AffectedGroup]
+) -> list[Obligation]:
     """Individual, regulator and consumer-reporting-agency obligations for one jurisdiction's residents."""
     assessments = [(g, assess_group(rule, rules, g)) for g in groups]
     notify = [(g, a) for g, a in assessments if a.status == "notify" and g.count > 0]
@@ -254,9 +275,18 @@ def jurisdiction_obligations(incident: Incident, jurisdiction: str, rule: dict[s
         if "safe harbor" in reason and rule["safe_harbor"].get("needs_legal_review"):
             rule_notes = [*rule_notes, rule["safe_harbor"]["needs_legal_review"]]
     individuals = Obligation(
-        id=f"{jurisdiction}/individuals", jurisdiction=jurisdiction, recipient="individuals", name=f"Residents of {jurisdiction}",
-        required=count > 0, reason=reason, affected_count=count, due=due if count else None, clock_event=clock_event,
-        clock_at=clock_at, citation=spec["citation"], review_notes=notes if count else rule_notes,
+        id=f"{jurisdiction}/individuals",
+        jurisdiction=jurisdiction,
+        recipient="individuals",
+        name=f"Residents of {jurisdiction}",
+        required=count > 0,
+        reason=reason,
+        affected_count=count,
+        due=due if count else None,
+        clock_event=clock_event,
+        clock_at=clock_at,
+        citation=spec["citation"],
+        review_notes=notes if count else rule_notes,
         credit_monitoring_months=_credit_monitoring(rule, [g for g, _ in notify], notes) if count else None,
     )
     obligations = [individuals]
@@ -268,8 +298,9 @@ def jurisdiction_obligations(incident: Incident, jurisdiction: str, rule: dict[s
     return obligations
 
 
-def _regulator_obligation(incident: Incident, jurisdiction: str, rule: dict[str, Any], regulator: dict[str, Any],
-                          count: int, individuals: Obligation) -> Obligation:
+def _regulator_obligation(
+    incident: Incident, jurisdiction: str, rule: dict[str, Any], regulator: dict[str, Any], count: int, individuals: Obligation
+) -> Obligation:
     notes = [regulator["needs_legal_review"]] if regulator.get("needs_legal_review") else []
     threshold = regulator["threshold"]
     deadline = regulator["deadline"]
@@ -283,7 +314,10 @@ def _regulator_obligation(incident: Incident, jurisdiction: str, rule: dict[str,
             timing = "with the individual notice (computed from its latest permitted date until the real date is known)"
         else:
             due = apply_deadline(individuals.due, deadline, jurisdiction) if individuals.due else None
-            timing = f"{deadline['days']} days after residents are notified (computed from the latest permitted notice date until the real date is known)"
+            timing = (
+                f"{deadline['days']} days after residents are notified (computed from the latest permitted "
+                "notice date until the real date is known)"
+            )
     elif clock_event:
         clock_at = clock_time(incident, clock_event, notes)
         due = apply_deadline(clock_at, deadline, jurisdiction)
@@ -308,16 +342,30 @@ def _regulator_obligation(incident: Incident, jurisdiction: str, rule: dict[str,
         notes.append("The notice this depends on has no fixed date, so neither does this one.")
     after = None
     if depends_on:
-        after = {"days": 0, "unit": "calendar"} if deadline.get("same_as") else {"days": deadline["days"], "unit": deadline["unit"]}
+        after = (
+            {"days": 0, "unit": "calendar"} if deadline.get("same_as") else {"days": deadline["days"], "unit": deadline["unit"]}
+        )
     return Obligation(
-        id=f"{jurisdiction}/{regulator['id']}", jurisdiction=jurisdiction, recipient=regulator["recipient"], name=regulator["name"],
-        required=required, reason=reason, affected_count=count, due=due if required else None, clock_event=clock_event,
-        clock_at=clock_at, citation=regulator["citation"], depends_on=depends_on, review_notes=notes if required else [],
+        id=f"{jurisdiction}/{regulator['id']}",
+        jurisdiction=jurisdiction,
+        recipient=regulator["recipient"],
+        name=regulator["name"],
+        required=required,
+        reason=reason,
+        affected_count=count,
+        due=due if required else None,
+        clock_event=clock_event,
+        clock_at=clock_at,
+        citation=regulator["citation"],
+        depends_on=depends_on,
+        review_notes=notes if required else [],
         after_dependency=after,
     )
 
 
-def _cra_obligation(incident: Incident, jurisdiction: str, cra: dict[str, Any], count: int, individuals: Obligation) -> Obligation:
+def _cra_obligation(
+    incident: Incident, jurisdiction: str, cra: dict[str, Any], count: int, individuals: Obligation
+) -> Obligation:
     notes = [cra["needs_legal_review"]] if cra.get("needs_legal_review") else []
     threshold = cra["threshold"]
     required = count > 0 and meets(count, threshold)
@@ -336,15 +384,24 @@ def _cra_obligation(incident: Incident, jurisdiction: str, cra: dict[str, Any], 
     else:
         reason = f"below threshold: {count} resident(s) notified, the rule applies at {threshold_text(threshold)}"
     return Obligation(
-        id=f"{jurisdiction}/consumer_reporting_agencies", jurisdiction=jurisdiction, recipient="consumer_reporting_agencies",
-        name="Nationwide consumer reporting agencies", required=required, reason=reason, affected_count=count,
-        due=due if required else None, clock_event=clock_event, clock_at=clock_at, citation=cra["citation"],
+        id=f"{jurisdiction}/consumer_reporting_agencies",
+        jurisdiction=jurisdiction,
+        recipient="consumer_reporting_agencies",
+        name="Nationwide consumer reporting agencies",
+        required=required,
+        reason=reason,
+        affected_count=count,
+        due=due if required else None,
+        clock_event=clock_event,
+        clock_at=clock_at,
+        citation=cra["citation"],
         review_notes=notes if required else [],
     )
 
 
-def gdpr_obligations(incident: Incident, jurisdiction: str, rule: dict[str, Any], rules: RuleSet,
-                     groups: list[AffectedGroup]) -> list[Obligation]:
+def gdpr_obligations(
+    incident: Incident, jurisdiction: str, rule: dict[str, Any], rules: RuleSet, groups: list[AffectedGroup]
+) -> list[Obligation]:
     """Art. 33 (authority, 72 hours from awareness) and Art. 34 (data subjects, when high risk) for one member state."""
     assessments = [(g, assess_group(rule, rules, g)) for g in groups]
     exposed = sum(g.count for g, a in assessments if a.status in ("notify", "safe_harbor"))
@@ -353,27 +410,54 @@ def gdpr_obligations(incident: Incident, jurisdiction: str, rule: dict[str, Any]
     notes: list[str] = []
     clock_at = clock_time(incident, regulator["deadline"]["clock"], notes)
     authority = Obligation(
-        id=f"{jurisdiction}/supervisory_authority", jurisdiction=jurisdiction, recipient="supervisory_authority",
-        name=regulator["name"], required=clear > 0, reason="", affected_count=exposed,
-        due=apply_deadline(clock_at, regulator["deadline"], jurisdiction) if clear else None, clock_event="awareness",
-        clock_at=clock_at, citation=regulator["citation"], review_notes=notes,
+        id=f"{jurisdiction}/supervisory_authority",
+        jurisdiction=jurisdiction,
+        recipient="supervisory_authority",
+        name=regulator["name"],
+        required=clear > 0,
+        reason="",
+        affected_count=exposed,
+        due=apply_deadline(clock_at, regulator["deadline"], jurisdiction) if clear else None,
+        clock_event="awareness",
+        clock_at=clock_at,
+        citation=regulator["citation"],
+        review_notes=notes,
     )
     if clear:
-        authority.reason = (f"{clear} data subject(s) in {jurisdiction[3:]} with unencrypted personal data; 72 hours from awareness"
-                            "; a later notice must give the reasons for the delay (Art. 33(1))")
+        authority.reason = (
+            f"{clear} data subject(s) in {jurisdiction[3:]} with unencrypted personal data; 72 hours from awareness"
+            "; a later notice must give the reasons for the delay (Art. 33(1))"
+        )
     elif exposed:
         authority.reason = f"not required if {regulator['encryption_exception']}"
-        authority.review_notes = [*notes, "Art. 33 exception (unlikely to result in a risk) is a documented judgment, not automatic."]
+        authority.review_notes = [
+            *notes,
+            "Art. 33 exception (unlikely to result in a risk) is a documented judgment, not automatic.",
+        ]
     else:
         authority.reason = "no data subject affected"
     spec = rule["individual_notice"]
     individuals = Obligation(
-        id=f"{jurisdiction}/individuals", jurisdiction=jurisdiction, recipient="individuals", name=f"Data subjects in {jurisdiction[3:]}",
-        required=clear > 0, reason="", affected_count=clear, due=None, clock_event="awareness", clock_at=clock_at,
-        citation=spec["citation"], review_notes=[spec["needs_legal_review"]] if clear else [],
+        id=f"{jurisdiction}/individuals",
+        jurisdiction=jurisdiction,
+        recipient="individuals",
+        name=f"Data subjects in {jurisdiction[3:]}",
+        required=clear > 0,
+        reason="",
+        affected_count=clear,
+        due=None,
+        clock_event="awareness",
+        clock_at=clock_at,
+        citation=spec["citation"],
+        review_notes=[spec["needs_legal_review"]] if clear else [],
     )
-    individuals.reason = (f"{clear} data subject(s); {spec['deadline']['text']} (no fixed period)" if clear
-                          else "encryption: the data was unintelligible to the attacker (Art. 34(3)(a))" if exposed else "no data subject affected")
+    individuals.reason = (
+        f"{clear} data subject(s); {spec['deadline']['text']} (no fixed period)"
+        if clear
+        else "encryption: the data was unintelligible to the attacker (Art. 34(3)(a))"
+        if exposed
+        else "no data subject affected"
+    )
     return [authority, individuals]
 
 
@@ -398,14 +482,30 @@ def unknown_residency_obligations(incident: Incident, rules: RuleSet, groups: li
             candidates.append((apply_deadline(at, deadline, rule["jurisdiction"]), rule, at))
     due, strictest, clock_at = min(candidates, key=lambda c: c[0])
     notes = ["Residency unknown: establish it; until then the earliest individual deadline of any state rule applies."]
-    reason = (f"{count} person(s) with unknown residency whose personal information was exposed; held to the earliest "
-              f"individual deadline of any state rule ({strictest['jurisdiction']})") if count else "no person with unknown residency requires notice"
-    return [Obligation(
-        id="UNKNOWN/individuals", jurisdiction="UNKNOWN", recipient="individuals", name="People with unknown residency",
-        required=count > 0, reason=reason, affected_count=count, due=due if count else None,
-        clock_event=strictest["individual_notice"]["deadline"]["clock"], clock_at=clock_at,
-        citation=strictest["individual_notice"]["citation"], review_notes=notes if count else [],
-    )]
+    reason = (
+        (
+            f"{count} person(s) with unknown residency whose personal information was exposed; held to the earliest "
+            f"individual deadline of any state rule ({strictest['jurisdiction']})"
+        )
+        if count
+        else "no person with unknown residency requires notice"
+    )
+    return [
+        Obligation(
+            id="UNKNOWN/individuals",
+            jurisdiction="UNKNOWN",
+            recipient="individuals",
+            name="People with unknown residency",
+            required=count > 0,
+            reason=reason,
+            affected_count=count,
+            due=due if count else None,
+            clock_event=strictest["individual_notice"]["deadline"]["clock"],
+            clock_at=clock_at,
+            citation=strictest["individual_notice"]["citation"],
+            review_notes=notes if count else [],
+        )
+    ]
 
 
 def entity_obligations(incident: Incident, rules: RuleSet, affected: Affected, entity_type: str) -> list[Obligation]:
@@ -422,20 +522,34 @@ def entity_obligations(incident: Incident, rules: RuleSet, affected: Affected, e
         clock_at = clock_time(incident, regulator["deadline"]["clock"], notes)
         required = meets(count, threshold) and (count > 0 or entity_type == "nydfs_covered")
         if entity_type == "nydfs_covered":
-            reason = "cybersecurity incident at a covered entity: notify the superintendent within 72 hours of determining it occurred"
+            reason = (
+                "cybersecurity incident at a covered entity: notify the superintendent within 72 hours of determining it occurred"
+            )
         elif required:
-            reason = f"notification event affecting {count} consumer(s) (unencrypted customer information), rule applies at {threshold_text(threshold)}"
+            reason = (
+                f"notification event affecting {count} consumer(s) (unencrypted customer information), "
+                f"rule applies at {threshold_text(threshold)}"
+            )
         else:
             reason = f"below threshold: {count} consumer(s), the rule applies at {threshold_text(threshold)}"
         if regulator.get("note") and required:
             reason += f". {regulator['note']}"
-        obligations.append(Obligation(
-            id=f"{rule['jurisdiction']}/{regulator['id']}", jurisdiction=rule["jurisdiction"], recipient=regulator["recipient"],
-            name=regulator["name"], required=required, reason=reason, affected_count=count,
-            due=apply_deadline(clock_at, regulator["deadline"], "US") if required else None,
-            clock_event=regulator["deadline"]["clock"], clock_at=clock_at, citation=regulator["citation"],
-            review_notes=notes if required else [],
-        ))
+        obligations.append(
+            Obligation(
+                id=f"{rule['jurisdiction']}/{regulator['id']}",
+                jurisdiction=rule["jurisdiction"],
+                recipient=regulator["recipient"],
+                name=regulator["name"],
+                required=required,
+                reason=reason,
+                affected_count=count,
+                due=apply_deadline(clock_at, regulator["deadline"], "US") if required else None,
+                clock_event=regulator["deadline"]["clock"],
+                clock_at=clock_at,
+                citation=regulator["citation"],
+                review_notes=notes if required else [],
+            )
+        )
     return obligations
 
 

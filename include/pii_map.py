@@ -91,7 +91,9 @@ def _table(name: str, raw: dict[str, Any]) -> TableSpec:
         context=tuple(raw.get("context", ())),
         incremental_column=incremental.get("column") or incremental.get("parent_column"),
         incremental_from_parent="parent_column" in incremental,
-        parent=ParentSpec(parent["table"], parent["key"], parent["parent_key"], dict(parent.get("context", {}))) if parent else None,
+        parent=ParentSpec(parent["table"], parent["key"], parent["parent_key"], dict(parent.get("context", {})))
+        if parent
+        else None,
         person=dict(raw.get("person", {})),
         jurisdiction=dict(raw.get("jurisdiction", {})),
     )

@@ -46,20 +46,42 @@ def plan_tables(url: str | None = None) -> list[str]:
     return tables
 
 
-def scan_table(table: str, run_id: str, *, url: str | None = None, lake: Lake | None = None, full_refresh: bool = False,
-               chunk_rows: int = 50_000, bucket_rows: int = 100_000) -> dict[str, Any]:
+def scan_table(
+    table: str,
+    run_id: str,
+    *,
+    url: str | None = None,
+    lake: Lake | None = None,
+    full_refresh: bool = False,
+    chunk_rows: int = 50_000,
+    bucket_rows: int = 100_000,
+) -> dict[str, Any]:
     """Extract one table incrementally, merge and validate; returns counts, cached check totals and outputs."""
     engine = create_source_engine(url or url_from_connection())
     try:
         extractor = TableExtractor(
-            engine, lake or open_lake(), lake_crypto.default_wrapper(), load_pii_map().tables[table], run_id,
-            chunk_rows=chunk_rows, bucket_rows=bucket_rows, suites_version=suites_version(), full_refresh=full_refresh,
+            engine,
+            lake or open_lake(),
+            lake_crypto.default_wrapper(),
+            load_pii_map().tables[table],
+            run_id,
+            chunk_rows=chunk_rows,
+            bucket_rows=bucket_rows,
+            suites_version=suites_version(),
+            full_refresh=full_refresh,
         )
         result = extractor.run().as_dict()
     finally:
         engine.dispose()
-    log.info("%s: mode=%s read=%d changed=%d deleted=%d buckets_written=%d", table, result["mode"], result["rows_read"],
-             result["rows_changed"], result["rows_deleted"], result["buckets_written"])
+    log.info(
+        "%s: mode=%s read=%d changed=%d deleted=%d buckets_written=%d",
+        table,
+        result["mode"],
+        result["rows_read"],
+        result["rows_changed"],
+        result["rows_deleted"],
+        result["buckets_written"],
+    )
     return result
 
 
@@ -75,11 +97,18 @@ def relational_checks(*, url: str | None = None, now: datetime | None = None) ->
         tables = set(sa.inspect(engine).get_table_names())
     finally:
         engine.dispose()
-    results = run_relational_checks(read_only_url(url), engine_kwargs(url), inactive_days=load_policy().inactive_customer_days,
-                                    now=now or datetime.now(UTC).replace(tzinfo=None), tables=tables)
+    results = run_relational_checks(
+        read_only_url(url),
+        engine_kwargs(url),
+        inactive_days=load_policy().inactive_customer_days,
+        now=now or datetime.now(UTC).replace(tzinfo=None),
+        tables=tables,
+    )
     pii_map = load_pii_map()
-    return [{"meta": meta.__dict__, "stats": stats.as_dict(), "category": pii_map.category_of(meta.table, meta.column)}
-            for meta, stats in results]
+    return [
+        {"meta": meta.__dict__, "stats": stats.as_dict(), "category": pii_map.category_of(meta.table, meta.column)}
+        for meta, stats in results
+    ]
 
 
 def schema_drift(*, url: str | None = None) -> list[dict[str, Any]]:
@@ -91,8 +120,9 @@ def schema_drift(*, url: str | None = None) -> list[dict[str, Any]]:
         engine.dispose()
 
 
-def collect_findings(table_results: list[dict[str, Any]], relational: list[dict[str, Any]],
-                     drift: list[dict[str, Any]]) -> tuple[list[Finding], int, int]:
+def collect_findings(
+    table_results: list[dict[str, Any]], relational: list[dict[str, Any]], drift: list[dict[str, Any]]
+) -> tuple[list[Finding], int, int]:
     """All findings of a run, plus how many checks ran and passed."""
     pii_map = load_pii_map()
     findings: list[Finding] = []
@@ -120,8 +150,14 @@ def collect_findings(table_results: list[dict[str, Any]], relational: list[dict[
     return sort_findings(findings), checks_run, checks_passed
 
 
-def write_scan_outputs(run_id: str, table_results: list[dict[str, Any]], relational: list[dict[str, Any]],
-                       drift: list[dict[str, Any]], *, lake: Lake | None = None) -> dict[str, Any]:
+def write_scan_outputs(
+    run_id: str,
+    table_results: list[dict[str, Any]],
+    relational: list[dict[str, Any]],
+    drift: list[dict[str, Any]],
+    *,
+    lake: Lake | None = None,
+) -> dict[str, Any]:
     """findings.json and summary.json for the run; returns the summary (counts only) and the stored outputs."""
     lake = lake or open_lake()
     findings, checks_run, checks_passed = collect_findings(table_results, relational, drift)
@@ -129,7 +165,10 @@ def write_scan_outputs(run_id: str, table_results: list[dict[str, Any]], relatio
         "run_id": run_id,
         "scanned_at": datetime.now(UTC).isoformat(timespec="seconds"),
         **summarise(findings, checks_run, checks_passed),
-        "tables": {r["table"]: {k: r[k] for k in ("mode", "rows_read", "rows_changed", "rows_deleted", "total_rows")} for r in table_results},
+        "tables": {
+            r["table"]: {k: r[k] for k in ("mode", "rows_read", "rows_changed", "rows_deleted", "total_rows")}
+            for r in table_results
+        },
         "coverage": coverage(table_results),
         "versions": versions(),
     }
@@ -155,8 +194,11 @@ def coverage(table_results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             legacy = totals.get(f"{column.name}:current_cipher", {}).get("unexpected_count", 0)
             checked = encrypted["element_count"]
             good = max(0, checked - encrypted["unexpected_count"] - legacy)
-            out[f"{spec.name}.{column.name}"] = {"rows_checked": checked, "current_cipher_rows": good,
-                                                  "coverage": round(good / checked, 4) if checked else 1.0}
+            out[f"{spec.name}.{column.name}"] = {
+                "rows_checked": checked,
+                "current_cipher_rows": good,
+                "coverage": round(good / checked, 4) if checked else 1.0,
+            }
     return out
 
 
@@ -173,15 +215,20 @@ def purge_expired_extracts(*, lake: Lake | None = None, now: datetime | None = N
             expired.extend(part["path"] for part in manifest["parts"])
             expired.append(key)
     if expired:
-        evidence.record_deletion(lake, expired, f"extract retention ({load_policy().extract_retention_days} days, include/pii/policy.yaml)")
+        evidence.record_deletion(
+            lake, expired, f"extract retention ({load_policy().extract_retention_days} days, include/pii/policy.yaml)"
+        )
         for key in expired:
             lake.delete(key)
     return expired
 
 
-def seal(run_id: str, outputs: list[dict[str, Any]], *, lake: Lake | None = None, started_at: str | None = None) -> dict[str, Any]:
+def seal(
+    run_id: str, outputs: list[dict[str, Any]], *, lake: Lake | None = None, started_at: str | None = None
+) -> dict[str, Any]:
     """Manifest and ledger entry for the run."""
     lake = lake or open_lake()
-    entry = evidence.seal_run(lake, dag_id=DAG_ID, run_id=run_id, outputs=outputs, versions=versions(),
-                              started_at=started_at, run_key=run_key(run_id))
+    entry = evidence.seal_run(
+        lake, dag_id=DAG_ID, run_id=run_id, outputs=outputs, versions=versions(), started_at=started_at, run_key=run_key(run_id)
+    )
     return {"seq": entry["seq"], "entry_hash": entry["entry_hash"], "manifest": entry["manifest"]}

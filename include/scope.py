@@ -14,8 +14,8 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from datetime import UTC
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 import pandas as pd
@@ -77,8 +77,12 @@ def table_link(spec: TableSpec) -> TableLink | None:
     def expression(value: str | None) -> str | None:
         return None if value is None else value if "." in value else f"t.{value}"
 
-    return TableLink(expression(person.get("customer_id")), expression(person.get("email")), person.get("via", ""),
-                     expression(person.get("order_time")))
+    return TableLink(
+        expression(person.get("customer_id")),
+        expression(person.get("email")),
+        person.get("via", ""),
+        expression(person.get("order_time")),
+    )
 
 
 @dataclass
@@ -125,18 +129,38 @@ class ScopeResolver:
         if kind == "all_rows":
             return None
         if kind == "orders_window":
-            rows = _frame(self.engine, "SELECT customer_id, customer_email FROM sales_order WHERE created_at >= :ws AND created_at <= :we",
-                          ["customer_id", "email"], params)
+            rows = _frame(
+                self.engine,
+                "SELECT customer_id, customer_email FROM sales_order WHERE created_at >= :ws AND created_at <= :we",
+                ["customer_id", "email"],
+                params,
+            )
         elif kind == "customer_updates_window":
-            rows = _frame(self.engine, "SELECT entity_id, email FROM customer_entity WHERE updated_at >= :ws AND updated_at <= :we",
-                          ["customer_id", "email"], params)
+            rows = _frame(
+                self.engine,
+                "SELECT entity_id, email FROM customer_entity WHERE updated_at >= :ws AND updated_at <= :we",
+                ["customer_id", "email"],
+                params,
+            )
         elif kind == "sessions_window":
-            rows = pd.concat([
-                _frame(self.engine, "SELECT customer_id, NULL FROM customer_visitor WHERE customer_id IS NOT NULL "
-                       "AND last_visit_at >= :ws AND last_visit_at <= :we", ["customer_id", "email"], params),
-                _frame(self.engine, "SELECT customer_id, NULL FROM customer_log WHERE last_login_at >= :ws AND last_login_at <= :we",
-                       ["customer_id", "email"], params),
-            ], ignore_index=True)
+            rows = pd.concat(
+                [
+                    _frame(
+                        self.engine,
+                        "SELECT customer_id, NULL FROM customer_visitor WHERE customer_id IS NOT NULL "
+                        "AND last_visit_at >= :ws AND last_visit_at <= :we",
+                        ["customer_id", "email"],
+                        params,
+                    ),
+                    _frame(
+                        self.engine,
+                        "SELECT customer_id, NULL FROM customer_log WHERE last_login_at >= :ws AND last_login_at <= :we",
+                        ["customer_id", "email"],
+                        params,
+                    ),
+                ],
+                ignore_index=True,
+            )
         else:
             rows = self._seed_from_file()
         ids = {int(v) for v in rows["customer_id"].dropna()}
@@ -146,7 +170,10 @@ class ScopeResolver:
     def _utc_window(self) -> dict[str, Any]:
         fmt = "%Y-%m-%d %H:%M:%S"
         start, end = self.trigger.window_start, self.trigger.window_end
-        return {"ws": start.astimezone(UTC).strftime(fmt) if start else None, "we": end.astimezone(UTC).strftime(fmt) if end else None}
+        return {
+            "ws": start.astimezone(UTC).strftime(fmt) if start else None,
+            "we": end.astimezone(UTC).strftime(fmt) if end else None,
+        }
 
     def _seed_from_file(self) -> pd.DataFrame:
         kind = self.trigger.scope_file_kind
@@ -156,11 +183,17 @@ class ScopeResolver:
             return pd.DataFrame({"customer_id": [None] * len(self.scope_keys), "email": list(self.scope_keys)})
         frames = []
         for start in range(0, len(self.scope_keys), 1000):
-            chunk = self.scope_keys[start:start + 1000]
+            chunk = self.scope_keys[start : start + 1000]
             params = {f"k{i}": value for i, value in enumerate(chunk)}
             placeholders = ", ".join(f":k{i}" for i in range(len(chunk)))
-            frames.append(_frame(self.engine, f"SELECT customer_id, customer_email FROM sales_order WHERE increment_id IN ({placeholders})",
-                                 ["customer_id", "email"], params))
+            frames.append(
+                _frame(
+                    self.engine,
+                    f"SELECT customer_id, customer_email FROM sales_order WHERE increment_id IN ({placeholders})",
+                    ["customer_id", "email"],
+                    params,
+                )
+            )
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["customer_id", "email"])
 
     # -- what was exposed --------------------------------------------------------------------------------
@@ -187,8 +220,10 @@ class ScopeResolver:
         if self.trigger.scope_kind == "orders_window" and link.order_time:
             where = f" WHERE {link.order_time} >= :ws AND {link.order_time} <= :we"
             params = self._utc_window()
-        sql = (f"SELECT {customer} AS customer_id, {person_email} AS email, {', '.join(flags)} "
-               f"FROM {spec.name} t {link.via}{where} GROUP BY {customer}, {person_email}")
+        sql = (
+            f"SELECT {customer} AS customer_id, {person_email} AS email, {', '.join(flags)} "
+            f"FROM {spec.name} t {link.via}{where} GROUP BY {customer}, {person_email}"
+        )
         started = time.monotonic()
         flag_names = {c.name: f"f{i}" for i, c in enumerate(columns)}
         frame = _frame(self.engine, sql, ["customer_id", "email", *flag_names.values()], params)
@@ -214,8 +249,19 @@ class ScopeResolver:
             "a.country_id, r.code FROM customer_entity c LEFT JOIN customer_address_entity a ON a.entity_id = c.default_billing "
             "LEFT JOIN directory_country_region r ON r.region_id = a.region_id"
         )
-        columns = ["customer_id", "account_email", "firstname", "lastname", "store_id", "street", "city", "region", "postcode",
-                   "country_id", "region_code"]
+        columns = [
+            "customer_id",
+            "account_email",
+            "firstname",
+            "lastname",
+            "store_id",
+            "street",
+            "city",
+            "region",
+            "postcode",
+            "country_id",
+            "region_code",
+        ]
         frame = _frame(self.engine, sql, columns)
         frame["residency_source"] = frame["country_id"].map(lambda v: "default_billing" if v else None)
         return frame if ids is None else frame[frame["customer_id"].isin(ids)]
@@ -231,19 +277,40 @@ class ScopeResolver:
             " FROM sales_order o LEFT JOIN sales_order_address a ON a.parent_id = o.entity_id AND a.address_type = 'billing'"
             " LEFT JOIN directory_country_region r ON r.region_id = a.region_id) ranked WHERE position = 1"
         )
-        return _frame(self.engine, sql, ["customer_id", "email", "firstname", "lastname", "store_id", "street", "city", "region",
-                                         "postcode", "country_id", "region_code"])
+        return _frame(
+            self.engine,
+            sql,
+            [
+                "customer_id",
+                "email",
+                "firstname",
+                "lastname",
+                "store_id",
+                "street",
+                "city",
+                "region",
+                "postcode",
+                "country_id",
+                "region_code",
+            ],
+        )
 
     def store_languages(self) -> dict[int, str]:
         """Store id -> notice language ('es' for Spanish store views, else 'en')."""
         try:
-            rows = _frame(self.engine, "SELECT scope, scope_id, value FROM core_config_data WHERE path = 'general/locale/code'",
-                          ["scope", "scope_id", "value"])
+            rows = _frame(
+                self.engine,
+                "SELECT scope, scope_id, value FROM core_config_data WHERE path = 'general/locale/code'",
+                ["scope", "scope_id", "value"],
+            )
         except SourceError:
             return {}
         default = next((v for s, v in zip(rows["scope"], rows["value"], strict=True) if s == "default"), "en_US")
-        languages = {int(i): ("es" if str(v).startswith("es") else "en") for s, i, v in zip(rows["scope"], rows["scope_id"], rows["value"], strict=True)
-                     if s == "stores"}
+        languages = {
+            int(i): ("es" if str(v).startswith("es") else "en")
+            for s, i, v in zip(rows["scope"], rows["scope_id"], rows["value"], strict=True)
+            if s == "stores"
+        }
         languages[-1] = "es" if str(default).startswith("es") else "en"
         return languages
 
@@ -281,22 +348,28 @@ class ScopeResolver:
             merged = merged[merged["customer_id"].isin(ids) | merged["email"].isin(emails)]
         merged = merged.merge(customers[["customer_id", "account_email"]], on="customer_id", how="left")
         merged["key_email"] = merged["account_email"].where(merged["customer_id"].notna(), merged["email"])
-        merged["person"] = merged["key_email"].where(merged["key_email"].notna(), "customer:" + merged["customer_id"].astype("string"))
+        merged["person"] = merged["key_email"].where(
+            merged["key_email"].notna(), "customer:" + merged["customer_id"].astype("string")
+        )
         self.timings["merge"] = round(time.monotonic() - started, 3)
         individuals = self._individuals(merged, customers, flag_columns)
         self.timings["details"] = round(time.monotonic() - started - self.timings["merge"], 3)
         return ScopeResult(individuals, unlinked, self.timings)
 
     def _individuals(self, merged: pd.DataFrame, customers: pd.DataFrame, flag_columns: list[str]) -> pd.DataFrame:
-        people = merged.groupby("person", sort=True).agg(
-            {**{c: "max" for c in flag_columns}, "customer_id": lambda s: sorted({int(v) for v in s.dropna()})}
-        ).reset_index().rename(columns={"customer_id": "customer_ids"})
+        people = (
+            merged.groupby("person", sort=True)
+            .agg({**{c: "max" for c in flag_columns}, "customer_id": lambda s: sorted({int(v) for v in s.dropna()})})
+            .reset_index()
+            .rename(columns={"customer_id": "customer_ids"})
+        )
         elements = sorted(c[3:] for c in flag_columns if c.startswith("el:"))
         exposed = people[[f"el:{e}" for e in elements]].to_numpy()
         clear = people[[f"clear:{e}" for e in elements]].to_numpy()
         people["data_elements"] = [[e for e, x in zip(elements, row, strict=True) if x] for row in exposed]
-        people["encrypted_elements"] = [[e for e, x, c in zip(elements, xs, cs, strict=True) if x and not c]
-                                        for xs, cs in zip(exposed, clear, strict=True)]
+        people["encrypted_elements"] = [
+            [e for e, x, c in zip(elements, xs, cs, strict=True) if x and not c] for xs, cs in zip(exposed, clear, strict=True)
+        ]
         people = people.drop(columns=flag_columns)
         people = people[people["data_elements"].map(len) > 0].reset_index(drop=True)
         people["primary_customer_id"] = people["customer_ids"].map(lambda ids: ids[0] if ids else None).astype("Int64")
@@ -304,8 +377,18 @@ class ScopeResolver:
         people = people.merge(details, on="primary_customer_id", how="left")
         orders = self.latest_orders()
         orders["customer_id"] = pd.to_numeric(orders["customer_id"], errors="coerce").astype("Int64")
-        by_customer = orders[orders["customer_id"].notna()].drop(columns=["email"]).add_prefix("o_").rename(columns={"o_customer_id": "primary_customer_id"})
-        by_email = orders[orders["customer_id"].isna()].drop(columns=["customer_id"]).add_prefix("g_").rename(columns={"g_email": "person"})
+        by_customer = (
+            orders[orders["customer_id"].notna()]
+            .drop(columns=["email"])
+            .add_prefix("o_")
+            .rename(columns={"o_customer_id": "primary_customer_id"})
+        )
+        by_email = (
+            orders[orders["customer_id"].isna()]
+            .drop(columns=["customer_id"])
+            .add_prefix("g_")
+            .rename(columns={"g_email": "person"})
+        )
         people = people.merge(by_customer, on="primary_customer_id", how="left").merge(by_email, on="person", how="left")
         for column in ("firstname", "lastname", "store_id", "street", "city", "region", "postcode", "country_id", "region_code"):
             fallback = people[f"o_{column}"].where(people["primary_customer_id"].notna(), people[f"g_{column}"])
@@ -318,21 +401,41 @@ class ScopeResolver:
         people.loc[has_order_address, "residency_source"] = "latest_order"
         people["residency_source"] = people["residency_source"].fillna("unknown")
         people = people.drop(columns=[c for c in people.columns if c.startswith(("o_", "g_"))])
-        people["jurisdiction"] = [jurisdiction_of(c, r, t) for c, r, t in zip(people["country_id"], people["region_code"], people["region"], strict=True)]
+        people["jurisdiction"] = [
+            jurisdiction_of(c, r, t)
+            for c, r, t in zip(people["country_id"], people["region_code"], people["region"], strict=True)
+        ]
         people.loc[people["jurisdiction"] == "UNKNOWN", "residency_source"] = "unknown"
         people["email"] = people["person"].where(~people["person"].str.startswith("customer:"), None)
         people["email_valid"] = people["email"].map(lambda e: bool(e and EMAIL.match(e)))
         people["postal_valid"] = people[["street", "city", "postcode", "country_id"]].notna().all(axis=1)
         languages = self.store_languages()
         default_language = languages.get(-1, "en")
-        people["language"] = people["store_id"].map(lambda s: languages.get(int(s), default_language) if pd.notna(s) else default_language)
+        people["language"] = people["store_id"].map(
+            lambda s: languages.get(int(s), default_language) if pd.notna(s) else default_language
+        )
         people["credentials_exposed"] = people["data_elements"].map(lambda els: bool(CREDENTIAL_ELEMENTS & set(els)))
         return people[INDIVIDUAL_COLUMNS].reset_index(drop=True)
 
 
 INDIVIDUAL_COLUMNS = [
-    "person", "customer_ids", "email", "firstname", "lastname", "street", "city", "region", "postcode", "country_id",
-    "jurisdiction", "residency_source", "email_valid", "postal_valid", "language", "data_elements", "encrypted_elements",
+    "person",
+    "customer_ids",
+    "email",
+    "firstname",
+    "lastname",
+    "street",
+    "city",
+    "region",
+    "postcode",
+    "country_id",
+    "jurisdiction",
+    "residency_source",
+    "email_valid",
+    "postal_valid",
+    "language",
+    "data_elements",
+    "encrypted_elements",
     "credentials_exposed",
 ]
 
@@ -346,12 +449,19 @@ def parse_scope_file(data: bytes, kind: str) -> list[str]:
     else:
         values = [row[0] for row in csv.reader(io.StringIO(text)) if row and row[0].strip()]
     values = [v.strip() for v in values]
-    checks = {"customer_ids": re.compile(r"^\d{1,10}$"), "order_increment_ids": re.compile(r"^[A-Za-z0-9-]{1,50}$"), "emails": EMAIL}
+    checks = {
+        "customer_ids": re.compile(r"^\d{1,10}$"),
+        "order_increment_ids": re.compile(r"^[A-Za-z0-9-]{1,50}$"),
+        "emails": EMAIL,
+    }
     if values and not checks[kind].match(values[0]) and re.fullmatch(r"[A-Za-z_ ]+", values[0]):
         values = values[1:]  # a header line
     bad = [v for v in values if not checks[kind].match(v)]
     if bad:
-        raise ValueError(f"scope file holds {len(bad)} value(s) that are not {kind.replace('_', ' ')} (first at position {values.index(bad[0]) + 1})")
+        raise ValueError(
+            f"scope file holds {len(bad)} value(s) that are not {kind.replace('_', ' ')} "
+            f"(first at position {values.index(bad[0]) + 1})"
+        )
     return [v.lower() for v in values] if kind == "emails" else values
 
 
@@ -362,10 +472,14 @@ def affected_groups(individuals: pd.DataFrame, trigger: IncidentTrigger) -> list
     keys = individuals.apply(lambda r: (r["jurisdiction"], tuple(r["data_elements"]), tuple(r["encrypted_elements"])), axis=1)
     groups = []
     for (jurisdiction, elements, encrypted), count in sorted(keys.value_counts().items()):
-        groups.append({
-            "jurisdiction": jurisdiction, "count": int(count), "data_elements": list(elements),
-            "encrypted": bool(elements) and set(encrypted) == set(elements), "key_compromised": trigger.key_compromised,
-            "encrypted_elements": list(encrypted),
-        })
+        groups.append(
+            {
+                "jurisdiction": jurisdiction,
+                "count": int(count),
+                "data_elements": list(elements),
+                "encrypted": bool(elements) and set(encrypted) == set(elements),
+                "key_compromised": trigger.key_compromised,
+                "encrypted_elements": list(encrypted),
+            }
+        )
     return groups
-

@@ -97,15 +97,17 @@ def check_metas(table: str, document: dict[str, Any] | None = None) -> list[Chec
     metas = []
     for expectation in document["expectations"]:
         meta = expectation["meta"]
-        metas.append(CheckMeta(
-            table=meta.get("table", table),
-            column=meta.get("column") or expectation["kwargs"].get("column", ""),
-            check=meta["check"],
-            kind=meta["kind"],
-            severity=meta["severity"],
-            references=tuple(meta["references"]),
-            description=meta["description"],
-        ))
+        metas.append(
+            CheckMeta(
+                table=meta.get("table", table),
+                column=meta.get("column") or expectation["kwargs"].get("column", ""),
+                check=meta["check"],
+                kind=meta["kind"],
+                severity=meta["severity"],
+                references=tuple(meta["references"]),
+                description=meta["description"],
+            )
+        )
     return metas
 
 
@@ -135,12 +137,15 @@ def build_suite(name: str, configs: list[dict[str, Any]]) -> Any:
     for config in configs:
         try:
             # "runtime" matching keeps two checks of one column apart (the default "domain" silently merges them)
-            suite.add_expectation_configuration(ExpectationConfiguration(**config), match_type="runtime", overwrite_existing=False)
+            suite.add_expectation_configuration(
+                ExpectationConfiguration(**config), match_type="runtime", overwrite_existing=False
+            )
         except Exception as error:
             failed.append(f"{config.get('type')} ({type(error).__name__})")
     if failed or len(suite.expectations) != len(configs):
         raise SuiteError(
-            f"suite {name}: {len(suite.expectations)} of {len(configs)} expectations loaded; not loaded: {', '.join(failed) or 'unknown'}"
+            f"suite {name}: {len(suite.expectations)} of {len(configs)} expectations loaded; "
+            f"not loaded: {', '.join(failed) or 'unknown'}"
         )
     return suite
 
@@ -231,9 +236,14 @@ def run_relational_checks(
         if _raised(result) or "observed_value" not in (result.result or {}):
             raise SuiteError(f"relational check {meta.table}.{meta.check} failed to run")
         body = result.result or {}
-        results.append((meta, CheckStats(
-            element_count=0,
-            unexpected_count=int(body.get("observed_value") or 0),
-            sample_keys=_sample_keys(body),
-        )))
+        results.append(
+            (
+                meta,
+                CheckStats(
+                    element_count=0,
+                    unexpected_count=int(body.get("observed_value") or 0),
+                    sample_keys=_sample_keys(body),
+                ),
+            )
+        )
     return results

@@ -33,7 +33,9 @@ def _reachable(host: str, port: int) -> bool:
 def lake_key() -> str:
     """A fresh lake master key for the whole test session, as the lake_encryption connection."""
     key = base64.b64encode(secrets.token_bytes(32)).decode()
-    os.environ["AIRFLOW_CONN_LAKE_ENCRYPTION"] = json.dumps({"conn_type": "generic", "password": key, "extra": {"key_id": "test-1"}})
+    os.environ["AIRFLOW_CONN_LAKE_ENCRYPTION"] = json.dumps(
+        {"conn_type": "generic", "password": key, "extra": {"key_id": "test-1"}}
+    )
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     from include import lake_crypto
 
@@ -71,7 +73,7 @@ def create_magento_database(server_url: str, label: str) -> str:
 def drop_database(url: str) -> None:
     """Remove a test database."""
     name = sa.make_url(url).database
-    admin = sa.create_engine(url.split("/" + name)[0] + "/")
+    admin = sa.create_engine(url.split("/" + name, maxsplit=1)[0] + "/")
     with admin.begin() as connection:
         connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
     admin.dispose()
@@ -125,7 +127,11 @@ def moto_endpoint() -> Iterator[str]:
         port = sock.getsockname()[1]
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         os.environ.setdefault(name, value)
     yield f"http://127.0.0.1:{port}"
     server.stop()

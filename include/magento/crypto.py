@@ -10,7 +10,7 @@ import string
 
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-CURRENT_PASSWORD_VERSION = "3_32_2_67108864"
+CURRENT_PASSWORD_VERSION = "3_32_2_67108864"  # noqa: S105 (a hash version tag, not a password)
 SALT_ALPHABET = string.ascii_letters + string.digits
 
 ENC_SODIUM = re.compile(
@@ -28,7 +28,7 @@ def generate_crypt_key(rng: random.Random) -> str:
 def key_bytes(crypt_key: str) -> bytes:
     """The 32 bytes libsodium is given for one env.php crypt/key entry."""
     if crypt_key.startswith("base64"):
-        return base64.b64decode(crypt_key[len("base64"):])
+        return base64.b64decode(crypt_key[len("base64") :])
     return crypt_key.encode()[:32]
 
 
@@ -78,7 +78,7 @@ def argon2_format_stand_in(password: str, salt: str) -> str:
 
 def md5_hash(password: str, salt: str) -> str:
     """Legacy version 0: md5(salt . password)."""
-    return f"{hashlib.md5((salt + password).encode()).hexdigest()}:{salt}:0"
+    return f"{hashlib.md5((salt + password).encode()).hexdigest()}:{salt}:0"  # noqa: S324 (planting the legacy format)
 
 
 def sha256_hash(password: str, salt: str) -> str:

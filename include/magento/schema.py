@@ -19,11 +19,23 @@ _KEY_RE = re.compile(r"^\s*(?P<kind>PRIMARY KEY|UNIQUE KEY|KEY|FULLTEXT KEY)\s*(
 _DEFAULT_RE = re.compile(r"DEFAULT ('(?:[^']|'')*'|[^\s,]+)")
 
 _SQLITE_TYPES = {
-    "tinyint": "INTEGER", "smallint": "INTEGER", "int": "INTEGER", "bigint": "INTEGER",
-    "decimal": "NUMERIC", "float": "REAL", "double": "REAL",
-    "varchar": "TEXT", "text": "TEXT", "mediumtext": "TEXT", "longtext": "TEXT",
-    "date": "TEXT", "datetime": "TEXT", "timestamp": "TEXT",
-    "blob": "BLOB", "mediumblob": "BLOB", "varbinary": "BLOB",
+    "tinyint": "INTEGER",
+    "smallint": "INTEGER",
+    "int": "INTEGER",
+    "bigint": "INTEGER",
+    "decimal": "NUMERIC",
+    "float": "REAL",
+    "double": "REAL",
+    "varchar": "TEXT",
+    "text": "TEXT",
+    "mediumtext": "TEXT",
+    "longtext": "TEXT",
+    "date": "TEXT",
+    "datetime": "TEXT",
+    "timestamp": "TEXT",
+    "blob": "BLOB",
+    "mediumblob": "BLOB",
+    "varbinary": "BLOB",
 }
 TEXT_TYPES = frozenset({"varchar", "text", "mediumtext", "longtext", "blob", "mediumblob", "varbinary"})
 TIME_TYPES = frozenset({"date", "datetime", "timestamp"})
@@ -111,8 +123,11 @@ def _sqlite_default(column: Column) -> str:
 
 def sqlite_ddl(table: Table) -> list[str]:
     """CREATE statements that give SQLite the same table, columns, keys and ON UPDATE timestamps."""
-    single_int_pk = (
-        len(table.primary_key) == 1 and table.columns[table.primary_key[0]].type in ("tinyint", "smallint", "int", "bigint")
+    single_int_pk = len(table.primary_key) == 1 and table.columns[table.primary_key[0]].type in (
+        "tinyint",
+        "smallint",
+        "int",
+        "bigint",
     )
     lines = []
     for column in table.columns.values():

@@ -27,7 +27,10 @@ from include.obligations import assess_group
 from include.rules import AffectedGroup, RuleSet
 
 BATCH_SIZE = 10_000
-COST_PER_NOTICE = {"email": float(os.environ.get("NOTICE_COST_EMAIL", "0.05")), "postal": float(os.environ.get("NOTICE_COST_POSTAL", "1.20"))}
+COST_PER_NOTICE = {
+    "email": float(os.environ.get("NOTICE_COST_EMAIL", "0.05")),
+    "postal": float(os.environ.get("NOTICE_COST_POSTAL", "1.20")),
+}
 
 
 def notice_key(incident_id: str, person: str) -> str:
@@ -47,8 +50,9 @@ def _rule_for(jurisdiction: str, rules: RuleSet) -> dict[str, Any]:
     return rules.for_jurisdiction("US-CA" if jurisdiction == "UNKNOWN" else jurisdiction)
 
 
-def plan_channels(individuals: pd.DataFrame, incident_id: str, key_compromised: bool, rules: RuleSet,
-                  already_batched: set[str]) -> ChannelPlan:
+def plan_channels(
+    individuals: pd.DataFrame, incident_id: str, key_compromised: bool, rules: RuleSet, already_batched: set[str]
+) -> ChannelPlan:
     """Who must be told (per the rules), and how: email, postal letter, or substitute notice."""
     people = individuals.copy()
     people["key"] = [notice_key(incident_id, p) for p in people["person"]]
@@ -56,8 +60,13 @@ def plan_channels(individuals: pd.DataFrame, incident_id: str, key_compromised: 
     verdicts: dict[tuple, bool] = {}
     for jurisdiction, elements, encrypted in set(signature):
         rule = _rule_for(jurisdiction, rules)
-        group = AffectedGroup(jurisdiction=jurisdiction, count=1, data_elements=list(elements), key_compromised=key_compromised,
-                              encrypted_elements=list(encrypted))
+        group = AffectedGroup(
+            jurisdiction=jurisdiction,
+            count=1,
+            data_elements=list(elements),
+            key_compromised=key_compromised,
+            encrypted_elements=list(encrypted),
+        )
         verdicts[(jurisdiction, elements, encrypted)] = assess_group(rule, rules, group).status == "notify"
     people["notify"] = [verdicts[s] for s in signature]
     people["credentials_only"] = [is_credentials_only(list(e), rules) for e in people["data_elements"]]
@@ -82,12 +91,15 @@ def plan_channels(individuals: pd.DataFrame, incident_id: str, key_compromised: 
             reasons.append(f"{no_contact} without usable contact details")
         substitute[jurisdiction] = {
             "whole_jurisdiction": bool(reasons and not (len(reasons) == 1 and no_contact)),
-            "reasons": reasons, "people": len(group), "estimated_cost": round(cost, 2),
+            "reasons": reasons,
+            "people": len(group),
+            "estimated_cost": round(cost, 2),
             "needs_legal_review": bool(reasons) and bool(rule_terms.get("needs_legal_review")),
             "citation": rule_terms.get("citation"),
         }
     people["substitute"] = (people["channel"] == "none") | people["jurisdiction"].map(
-        lambda j: substitute.get(j, {}).get("whole_jurisdiction", False))
+        lambda j: substitute.get(j, {}).get("whole_jurisdiction", False)
+    )
     return ChannelPlan(people, substitute)
 
 
@@ -113,9 +125,20 @@ def batched_keys(lake: Lake, incident_id: str, before_version: int) -> set[str]:
     return keys
 
 
-def build_batches(lake: Lake, *, incident_id: str, version: int, individuals: pd.DataFrame, key_compromised: bool,
-                  rules: RuleSet, business: Business, incident: IncidentFacts, credit_monitoring: dict[str, int | None],
-                  sender: str, notice_url: str) -> dict[str, Any]:
+def build_batches(
+    lake: Lake,
+    *,
+    incident_id: str,
+    version: int,
+    individuals: pd.DataFrame,
+    key_compromised: bool,
+    rules: RuleSet,
+    business: Business,
+    incident: IncidentFacts,
+    credit_monitoring: dict[str, int | None],
+    sender: str,
+    notice_url: str,
+) -> dict[str, Any]:
     """Render every new person's notice into ~10k-record encrypted objects per channel, plus the manifest."""
     prefix = f"incidents/{incident_id}/v{version}/batches"
     plan = plan_channels(individuals, incident_id, key_compromised, rules, batched_keys(lake, incident_id, version))
@@ -128,29 +151,66 @@ def build_batches(lake: Lake, *, incident_id: str, version: int, individuals: pd
     def flush(channel: str) -> None:
         if buffers[channel]:
             counters[channel] += 1
-            objects.append({**_write_encrypted_jsonl(lake, f"{prefix}/{channel}/batch-{counters[channel]:05d}.jsonl.gz.enc", buffers[channel]),
-                            "channel": channel})
+            objects.append(
+                {
+                    **_write_encrypted_jsonl(
+                        lake, f"{prefix}/{channel}/batch-{counters[channel]:05d}.jsonl.gz.enc", buffers[channel]
+                    ),
+                    "channel": channel,
+                }
+            )
             buffers[channel] = []
 
     for row in new.itertuples(index=False):
         person = row._asdict()
-        context = build_context(business=business, incident=incident, person=person, rules=rules,
-                                credit_monitoring_months=credit_monitoring.get(person["jurisdiction"]), notice_url=notice_url)
-        base = {"key": person["key"], "jurisdiction": person["jurisdiction"], "language": context.language, "variant": context.variant}
+        context = build_context(
+            business=business,
+            incident=incident,
+            person=person,
+            rules=rules,
+            credit_monitoring_months=credit_monitoring.get(person["jurisdiction"]),
+            notice_url=notice_url,
+        )
+        base = {
+            "key": person["key"],
+            "jurisdiction": person["jurisdiction"],
+            "language": context.language,
+            "variant": context.variant,
+        }
         if person["channel"] == "email":
             message = email_message(context, sender=sender, recipient=person["email"], key=person["key"])
-            buffers["email"].append({**base, "to": person["email"], "subject": message["Subject"], "mime": message.as_string(),
-                                     "postal_lines": context.postal_lines if person["postal_valid"] else None,
-                                     "name": f"{context.first_name} {context.last_name}".strip(),
-                                     "letter_html": render("letter.html", context, key=person["key"]) if person["postal_valid"] else None})
+            buffers["email"].append(
+                {
+                    **base,
+                    "to": person["email"],
+                    "subject": message["Subject"],
+                    "mime": message.as_string(),
+                    "postal_lines": context.postal_lines if person["postal_valid"] else None,
+                    "name": f"{context.first_name} {context.last_name}".strip(),
+                    "letter_html": render("letter.html", context, key=person["key"]) if person["postal_valid"] else None,
+                }
+            )
         elif person["channel"] == "postal":
-            buffers["postal"].append({**base, "name": f"{context.first_name} {context.last_name}".strip(),
-                                      "postal_lines": context.postal_lines, "letter_html": render("letter.html", context, key=person["key"])})
+            buffers["postal"].append(
+                {
+                    **base,
+                    "name": f"{context.first_name} {context.last_name}".strip(),
+                    "postal_lines": context.postal_lines,
+                    "letter_html": render("letter.html", context, key=person["key"]),
+                }
+            )
         if person["substitute"]:
-            buffers["substitute"].append({**base, "reason": "no usable contact" if person["channel"] == "none" else "substitute notice"})
+            buffers["substitute"].append(
+                {**base, "reason": "no usable contact" if person["channel"] == "none" else "substitute notice"}
+            )
         if person["customer_ids"] is not None and len(person["customer_ids"]):
-            buffers["banner"].append({**base, "customer_ids": [int(i) for i in person["customer_ids"]],
-                                      "banner_html": render("banner_snippet.html", context, key=person["key"])})
+            buffers["banner"].append(
+                {
+                    **base,
+                    "customer_ids": [int(i) for i in person["customer_ids"]],
+                    "banner_html": render("banner_snippet.html", context, key=person["key"]),
+                }
+            )
         for channel, records in buffers.items():
             if len(records) >= BATCH_SIZE:
                 flush(channel)
@@ -160,28 +220,45 @@ def build_batches(lake: Lake, *, incident_id: str, version: int, individuals: pd
     if plan.substitute and any(v["whole_jurisdiction"] or v["reasons"] for v in plan.substitute.values()):
         sample = new.iloc[0].to_dict() if len(new) else None
         if sample is not None:
-            context = build_context(business=business, incident=incident, person=sample, rules=rules,
-                                    credit_monitoring_months=None, notice_url=notice_url)
+            context = build_context(
+                business=business,
+                incident=incident,
+                person=sample,
+                rules=rules,
+                credit_monitoring_months=None,
+                notice_url=notice_url,
+            )
             context.elements = sorted({label for els in new["data_elements"] for label in _labels(els)})
             web_notice = lake.put(f"{prefix}/substitute/notice.html", render("notice.html", context).encode()).as_dict()
     keys_table = pa.Table.from_pandas(
-        people[people["notify"]][["key", "jurisdiction", "channel", "substitute", "language", "already_batched"]], preserve_index=False)
+        people[people["notify"]][["key", "jurisdiction", "channel", "substitute", "language", "already_batched"]],
+        preserve_index=False,
+    )
     buffer = io.BytesIO()
     pq.write_table(keys_table, buffer, compression="zstd")
     keys_object = lake.put(f"{prefix}/keys.parquet", buffer.getvalue()).as_dict()
     manifest = {
-        "incident_id": incident_id, "version": version, "built_on": date.today().isoformat(),
-        "templates_version": templates_version(), "rules_version": rules.version,
-        "people_to_notify": int(people["notify"].sum()), "new_notices": len(new),
+        "incident_id": incident_id,
+        "version": version,
+        "built_on": date.today().isoformat(),
+        "templates_version": templates_version(),
+        "rules_version": rules.version,
+        "people_to_notify": int(people["notify"].sum()),
+        "new_notices": len(new),
         "excluded_already_batched": int((people["notify"] & people["already_batched"]).sum()),
         "not_required": int((~people["notify"]).sum()),
         "by_channel": {c: int((new["channel"] == c).sum()) for c in ("email", "postal", "none")},
-        "substitute": plan.substitute, "substitute_covered": int(new["substitute"].sum()),
-        "objects": objects + ([dict(web_notice, channel="substitute-web", records=1)] if web_notice else [])
-                   + [dict(keys_object, channel="keys", records=int(people["notify"].sum()))],
+        "substitute": plan.substitute,
+        "substitute_covered": int(new["substitute"].sum()),
+        "objects": objects
+        + ([dict(web_notice, channel="substitute-web", records=1)] if web_notice else [])
+        + [dict(keys_object, channel="keys", records=int(people["notify"].sum()))],
     }
     manifest_object = lake.put(f"{prefix}/manifest.json", json.dumps(manifest, indent=2).encode()).as_dict()
-    return {"manifest": manifest, "outputs": [*[{k: o[k] for k in ("path", "sha256", "size")} for o in manifest["objects"]], manifest_object]}
+    return {
+        "manifest": manifest,
+        "outputs": [*[{k: o[k] for k in ("path", "sha256", "size")} for o in manifest["objects"]], manifest_object],
+    }
 
 
 def _labels(elements: list[str]) -> list[str]:

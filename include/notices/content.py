@@ -10,8 +10,7 @@ from include.obligations import combination_matches
 from include.rules import RuleSet
 
 
-
-def N_(message: str) -> str:  # noqa: N802 (the gettext marker name extraction looks for)
+def N_(message: str) -> str:
     """Mark a string for translation without translating it here."""
     return message
 
@@ -57,7 +56,12 @@ ELEMENT_LABELS = {
 }
 
 CREDIT_REPORTING_AGENCIES = (
-    {"name": "Equifax", "phone": "1-800-685-1111", "address": "P.O. Box 740241, Atlanta, GA 30374-0241", "web": "www.equifax.com"},
+    {
+        "name": "Equifax",
+        "phone": "1-800-685-1111",
+        "address": "P.O. Box 740241, Atlanta, GA 30374-0241",
+        "web": "www.equifax.com",
+    },
     {"name": "Experian", "phone": "1-888-397-3742", "address": "P.O. Box 9554, Allen, TX 75013", "web": "www.experian.com"},
     {"name": "TransUnion", "phone": "1-888-909-8872", "address": "P.O. Box 2000, Chester, PA 19016", "web": "www.transunion.com"},
 )
@@ -122,10 +126,11 @@ def element_labels(elements: list[str]) -> list[str]:
     """Plain-language labels for exposed elements, deduplicated, in a stable order."""
     labels: list[str] = []
     for element in sorted(elements):
-        label = ELEMENT_LABELS.get(element)
-        while label is None and "." in element:
-            element = element.rsplit(".", 1)[0]
-            label = ELEMENT_LABELS.get(element)
+        category = element
+        label = ELEMENT_LABELS.get(category)
+        while label is None and "." in category:
+            category = category.rsplit(".", 1)[0]
+            label = ELEMENT_LABELS.get(category)
         label = label or ELEMENT_LABELS["user"]
         if label not in labels:
             labels.append(label)
@@ -134,10 +139,7 @@ def element_labels(elements: list[str]) -> list[str]:
 
 def variant_for(jurisdiction: str, rules: RuleSet) -> tuple[str, list[str], list[str]]:
     """Template variant name and the required / forbidden content items of the person's rule."""
-    if jurisdiction == "UNKNOWN":
-        rule = rules.for_jurisdiction("US-CA")
-    else:
-        rule = rules.for_jurisdiction(jurisdiction)
+    rule = rules.for_jurisdiction("US-CA") if jurisdiction == "UNKNOWN" else rules.for_jurisdiction(jurisdiction)
     content = rule.get("content") or {}
     variant = "gdpr" if jurisdiction.startswith("EU-") else "us-ma" if jurisdiction == "US-MA" else "us-standard"
     return variant, list(content.get("required", [])), list(content.get("forbidden", []))
@@ -146,13 +148,23 @@ def variant_for(jurisdiction: str, rules: RuleSet) -> tuple[str, list[str], list
 def is_credentials_only(elements: list[str], rules: RuleSet) -> bool:
     """True when the only personal-information combination exposed is user name/email + password."""
     exposed = set(elements)
-    general = [name for name in ("name_ssn", "name_government_id", "name_account_with_code", "name_medical", "name_biometric")
-               if combination_matches(rules.combinations[name], exposed)]
+    general = [
+        name
+        for name in ("name_ssn", "name_government_id", "name_account_with_code", "name_medical", "name_biometric")
+        if combination_matches(rules.combinations[name], exposed)
+    ]
     return not general and combination_matches(rules.combinations["online_credentials"], exposed)
 
 
-def build_context(*, business: Business, incident: IncidentFacts, person: dict[str, Any], rules: RuleSet,
-                  credit_monitoring_months: int | None, notice_url: str) -> NoticeContext:
+def build_context(
+    *,
+    business: Business,
+    incident: IncidentFacts,
+    person: dict[str, Any],
+    rules: RuleSet,
+    credit_monitoring_months: int | None,
+    notice_url: str,
+) -> NoticeContext:
     """The notice context for one person (a row of the affected-individuals table, or a synthetic person)."""
     variant, required, forbidden = variant_for(person["jurisdiction"], rules)
     elements = list(person["data_elements"])
@@ -163,12 +175,22 @@ def build_context(*, business: Business, incident: IncidentFacts, person: dict[s
     if person.get("country_id"):
         postal.append(str(person["country_id"]))
     return NoticeContext(
-        business=business, incident=incident, first_name=str(person.get("firstname") or ""), last_name=str(person.get("lastname") or ""),
-        postal_lines=postal, email=person.get("email"), jurisdiction=person["jurisdiction"], language=person.get("language") or "en",
-        elements=element_labels(elements), credentials_only=is_credentials_only(elements, rules),
+        business=business,
+        incident=incident,
+        first_name=str(person.get("firstname") or ""),
+        last_name=str(person.get("lastname") or ""),
+        postal_lines=postal,
+        email=person.get("email"),
+        jurisdiction=person["jurisdiction"],
+        language=person.get("language") or "en",
+        elements=element_labels(elements),
+        credentials_only=is_credentials_only(elements, rules),
         password_exposed=bool({"user.authorization.password", "user.authorization.credentials"} & set(elements)),
         show_cra_contacts=any(e == GOVERNMENT_ID or e.startswith(GOVERNMENT_ID + ".") for e in elements),
-        credit_monitoring_months=credit_monitoring_months, variant=variant, required=required, forbidden=forbidden,
+        credit_monitoring_months=credit_monitoring_months,
+        variant=variant,
+        required=required,
+        forbidden=forbidden,
         notice_url=notice_url,
     )
 
@@ -176,28 +198,48 @@ def build_context(*, business: Business, incident: IncidentFacts, person: dict[s
 def synthetic_person(jurisdiction: str, language: str) -> dict[str, Any]:
     """The reviewers' sample person: no real data, every element that changes the notice's content."""
     return {
-        "firstname": "Alex", "lastname": "Sample", "email": "alex.sample@example.com", "street": "1 Example Way\nSuite 100",
-        "city": "Sampletown", "region": jurisdiction[3:] if jurisdiction.startswith("US-") else "", "postcode": "00000",
-        "country_id": jurisdiction[3:] if jurisdiction.startswith("EU-") else "US", "jurisdiction": jurisdiction, "language": language,
-        "data_elements": ["user.name.first", "user.name.last", "user.contact.email", "user.contact.address.street",
-                          "user.government_id.national_identification_number", "user.authorization.password", "user.financial"],
+        "firstname": "Alex",
+        "lastname": "Sample",
+        "email": "alex.sample@example.com",
+        "street": "1 Example Way\nSuite 100",
+        "city": "Sampletown",
+        "region": jurisdiction[3:] if jurisdiction.startswith("US-") else "",
+        "postcode": "00000",
+        "country_id": jurisdiction[3:] if jurisdiction.startswith("EU-") else "US",
+        "jurisdiction": jurisdiction,
+        "language": language,
+        "data_elements": [
+            "user.name.first",
+            "user.name.last",
+            "user.contact.email",
+            "user.contact.address.street",
+            "user.government_id.national_identification_number",
+            "user.authorization.password",
+            "user.financial",
+        ],
     }
 
 
 def incident_facts(trigger: Any, notice_date: date, description: str | None = None) -> IncidentFacts:
     """Incident facts for notices from a validated trigger."""
+
     def day(value: datetime | None) -> date | None:
         return value.date() if value else None
 
     return IncidentFacts(
         incident_id=trigger.incident_id,
         description=description or getattr(trigger, "notice_description", None) or DEFAULT_DESCRIPTION,
-        breach_start=day(trigger.breach_start), breach_end=day(trigger.breach_end), discovered=trigger.discovered_at.date(),
-        notice_date=notice_date, law_enforcement_delay=trigger.law_enforcement_delay is not None,
+        breach_start=day(trigger.breach_start),
+        breach_end=day(trigger.breach_end),
+        discovered=trigger.discovered_at.date(),
+        notice_date=notice_date,
+        law_enforcement_delay=trigger.law_enforcement_delay is not None,
         measures=getattr(trigger, "notice_measures", None) or DEFAULT_MEASURES,
     )
 
 
 DEFAULT_DESCRIPTION = N_("An unauthorized person gained access to part of the database behind our online store.")
-DEFAULT_MEASURES = N_("We closed the access, reset the affected credentials, engaged outside security experts and are "
-                      "reviewing our systems. We have reported the incident to the authorities where the law requires it.")
+DEFAULT_MEASURES = N_(
+    "We closed the access, reset the affected credentials, engaged outside security experts and are "
+    "reviewing our systems. We have reported the incident to the authorities where the law requires it."
+)

@@ -73,7 +73,9 @@ class DeliveryAdapter(Protocol):
 class RateLimiter:
     """Token bucket: at most `per_second` sends per second, sleeping as needed."""
 
-    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self, per_second: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+    ):
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
         self.clock, self.sleep = clock, sleep
         self.next_at = clock()
@@ -86,7 +88,9 @@ class RateLimiter:
         self.next_at = max(now, self.next_at) + self.interval
 
 
-def with_retries(send: Callable[[], str], *, attempts: int = 5, base_delay: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> str:
+def with_retries(
+    send: Callable[[], str], *, attempts: int = 5, base_delay: float = 0.5, sleep: Callable[[float], None] = time.sleep
+) -> str:
     """Retry transient failures with exponential backoff; permanent failures and the last transient one propagate."""
     for attempt in range(attempts):
         try:
@@ -104,8 +108,15 @@ class SesAdapter:
     name = "ses"
     channel = "email"
 
-    def __init__(self, ses_client: Any, *, sender: str, events_queue_url: str | None = None, sqs_client: Any = None,
-                 configuration_set: str | None = None):
+    def __init__(
+        self,
+        ses_client: Any,
+        *,
+        sender: str,
+        events_queue_url: str | None = None,
+        sqs_client: Any = None,
+        configuration_set: str | None = None,
+    ):
         self.ses, self.sqs = ses_client, sqs_client
         self.sender, self.queue_url, self.configuration_set = sender, events_queue_url, configuration_set
         self.message_keys: dict[str, str] = {}
@@ -114,7 +125,11 @@ class SesAdapter:
         """Send one MIME message; returns the SES message id."""
         from botocore.exceptions import ClientError, EndpointConnectionError
 
-        kwargs: dict[str, Any] = {"Source": self.sender, "Destinations": [record["to"]], "RawMessage": {"Data": record["mime"].encode()}}
+        kwargs: dict[str, Any] = {
+            "Source": self.sender,
+            "Destinations": [record["to"]],
+            "RawMessage": {"Data": record["mime"].encode()},
+        }
         if self.configuration_set:
             kwargs["ConfigurationSetName"] = self.configuration_set
         try:
@@ -200,7 +215,9 @@ class FileOutboxAdapter:
 
     name = "file-outbox"
 
-    def __init__(self, directory: Path, channel: str, recipient_public_key: bytes | None, *, handed_over_status: str | None = None):
+    def __init__(
+        self, directory: Path, channel: str, recipient_public_key: bytes | None, *, handed_over_status: str | None = None
+    ):
         self.directory = directory
         self.channel = channel
         self.public_key = recipient_public_key
@@ -334,8 +351,15 @@ def batch_objects(lake: Lake, incident_id: str, channel: str) -> list[str]:
     return sorted(keys, key=lambda k: (int(k.split("/v")[1].split("/")[0]), k))
 
 
-def deliver_round(lake: Lake, incident_id: str, adapters: dict[str, DeliveryAdapter], round_key: str, *,
-                  per_second: float = 20.0, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+def deliver_round(
+    lake: Lake,
+    incident_id: str,
+    adapters: dict[str, DeliveryAdapter],
+    round_key: str,
+    *,
+    per_second: float = 20.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
     """One delivery round: take provider events, fall back from bounced email to post, send what was never sent."""
     from include.notices.batches import read_batch
 
@@ -358,7 +382,9 @@ def deliver_round(lake: Lake, incident_id: str, adapters: dict[str, DeliveryAdap
     sent: Counter[str] = Counter()
 
     def send_chunk(channel: str, adapter: DeliveryAdapter, records: list[dict[str, Any]], fallback: bool = False) -> None:
-        started = [Event(r["key"], "sending", channel, now_iso(), detail="postal fallback" if fallback else None) for r in records]
+        started = [
+            Event(r["key"], "sending", channel, now_iso(), detail="postal fallback" if fallback else None) for r in records
+        ]
         if stored := write_events(lake, incident_id, started, round_key):
             outputs.append(stored)
         outcomes = []
@@ -389,9 +415,11 @@ def deliver_round(lake: Lake, incident_id: str, adapters: dict[str, DeliveryAdap
                     if record.get("letter_html") and postal is not None:
                         fallback_records.append({**record, "channel": "postal"})
                     else:
-                        to_substitute.append(Event(record["key"], "substitute", "substitute", now_iso(), detail="email bounced, no postal address"))
+                        to_substitute.append(
+                            Event(record["key"], "substitute", "substitute", now_iso(), detail="email bounced, no postal address")
+                        )
         for start in range(0, len(fallback_records), CHUNK):
-            send_chunk("postal", postal, fallback_records[start:start + CHUNK], fallback=True)
+            send_chunk("postal", postal, fallback_records[start : start + CHUNK], fallback=True)
         if stored := write_events(lake, incident_id, to_substitute, round_key):
             outputs.append(stored)
         for event in to_substitute:
@@ -404,7 +432,7 @@ def deliver_round(lake: Lake, incident_id: str, adapters: dict[str, DeliveryAdap
         for key in batch_objects(lake, incident_id, channel):
             pending = [r for r in read_batch(lake, key) if r["key"] not in people]
             for start in range(0, len(pending), CHUNK):
-                send_chunk(channel, adapter, pending[start:start + CHUNK])
+                send_chunk(channel, adapter, pending[start : start + CHUNK])
     covered = []
     for key in batch_objects(lake, incident_id, "substitute"):
         for record in read_batch(lake, key):
@@ -415,9 +443,16 @@ def deliver_round(lake: Lake, incident_id: str, adapters: dict[str, DeliveryAdap
     for event in covered:
         people[event.key] = PersonStatus("substitute", "substitute")
     counts = status_counts(people)
-    summary = {"incident_id": incident_id, "round": round_key, "at": now_iso(), "sent_this_round": dict(sent),
-               "status": counts, "unconfirmed": counts.get("unconfirmed", 0)}
-    outputs.append(lake.put(f"incidents/{incident_id}/delivery/rounds/{round_key}.json", json.dumps(summary, indent=2).encode()).as_dict())
+    summary = {
+        "incident_id": incident_id,
+        "round": round_key,
+        "at": now_iso(),
+        "sent_this_round": dict(sent),
+        "status": counts,
+        "unconfirmed": counts.get("unconfirmed", 0),
+    }
+    outputs.append(
+        lake.put(f"incidents/{incident_id}/delivery/rounds/{round_key}.json", json.dumps(summary, indent=2).encode()).as_dict()
+    )
     log.info("delivery round %s: sent %s; status %s", round_key, dict(sent), {k: v for k, v in counts.items() if v})
     return {"summary": summary, "outputs": outputs}
-

@@ -54,7 +54,10 @@ def environment(language: str) -> Any:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=True, default=True),
-        undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(language), newstyle=True)
     env.filters["longdate"] = lambda value: format_date(value, format="long", locale=language)
@@ -88,7 +91,9 @@ def subject(context: NoticeContext) -> str:
     return gettext("Notice of Data Breach") + f" – {context.business.name}"
 
 
-def email_message(context: NoticeContext, *, sender: str, recipient: str, key: str, domain: str = "notices.local") -> EmailMessage:
+def email_message(
+    context: NoticeContext, *, sender: str, recipient: str, key: str, domain: str = "notices.local"
+) -> EmailMessage:
     """multipart/alternative email: the full text/plain part first, then the HTML part."""
     message = EmailMessage()
     message["Subject"] = subject(context)

@@ -11,16 +11,25 @@ from include.obligations import _credit_monitoring
 from include.rules import AffectedGroup, load_rules
 
 DEMO_BUSINESS = Business(
-    name="Harbor Lane Financial", phone="+1-800-555-0199", email="privacy@harborlane.example",
-    address="100 Harbor Lane, San Francisco, CA 94105, USA", website="https://shop.harborlane.example/",
+    name="Harbor Lane Financial",
+    phone="+1-800-555-0199",
+    email="privacy@harborlane.example",
+    address="100 Harbor Lane, San Francisco, CA 94105, USA",
+    website="https://shop.harborlane.example/",
     dpo_contact="dpo@harborlane.example",
 )
 SAMPLE_INCIDENT = IncidentFacts(
-    incident_id="SAMPLE-1", description="An unauthorized person gained access to part of the database behind our online store.",
-    breach_start=date(2026, 10, 2), breach_end=date(2026, 10, 9), discovered=date(2026, 10, 12), notice_date=date(2026, 10, 30),
+    incident_id="SAMPLE-1",
+    description="An unauthorized person gained access to part of the database behind our online store.",
+    breach_start=date(2026, 10, 2),
+    breach_end=date(2026, 10, 9),
+    discovered=date(2026, 10, 12),
+    notice_date=date(2026, 10, 30),
     law_enforcement_delay=False,
-    measures=("We closed the access, reset the affected credentials, engaged outside security experts and are "
-              "reviewing our systems. We have reported the incident to the authorities where the law requires it."),
+    measures=(
+        "We closed the access, reset the affected credentials, engaged outside security experts and are "
+        "reviewing our systems. We have reported the incident to the authorities where the law requires it."
+    ),
 )
 
 
@@ -33,13 +42,24 @@ def credit_monitoring_for(jurisdiction: str, elements: list[str]) -> int | None:
     return _credit_monitoring(rules.for_jurisdiction(jurisdiction), [group], [])
 
 
-def render_samples(jurisdiction: str, language: str, *, business: Business = DEMO_BUSINESS,
-                   incident: IncidentFacts = SAMPLE_INCIDENT, person: dict | None = None) -> dict[str, str]:
+def render_samples(
+    jurisdiction: str,
+    language: str,
+    *,
+    business: Business = DEMO_BUSINESS,
+    incident: IncidentFacts = SAMPLE_INCIDENT,
+    person: dict | None = None,
+) -> dict[str, str]:
     """Every template rendered for one (synthetic) person."""
     person = person or synthetic_person(jurisdiction, language)
-    context = build_context(business=business, incident=incident, person=person, rules=load_rules(),
-                            credit_monitoring_months=credit_monitoring_for(jurisdiction, person["data_elements"]),
-                            notice_url=f"{business.website.rstrip('/')}/security-notice/{incident.incident_id.lower()}")
+    context = build_context(
+        business=business,
+        incident=incident,
+        person=person,
+        rules=load_rules(),
+        credit_monitoring_months=credit_monitoring_for(jurisdiction, person["data_elements"]),
+        notice_url=f"{business.website.rstrip('/')}/security-notice/{incident.incident_id.lower()}",
+    )
     return render_all(context, key="sample")
 
 

@@ -26,7 +26,8 @@ baseline = set(sys.modules)
 imported_airflow = time.perf_counter()
 bag = DagBag(dag_folder=sys.argv[1])
 parsed = time.perf_counter()
-heavy = sorted(m for m in ("great_expectations", "pandas", "pyarrow", "boto3", "jinja2") if m in sys.modules and m not in baseline)
+heavy = sorted(m for m in ("great_expectations", "pandas", "pyarrow", "boto3", "jinja2")
+               if m in sys.modules and m not in baseline)
 print(json.dumps({
     "errors": {k: str(v)[-800:] for k, v in bag.import_errors.items()},
     "dags": {d.dag_id: {"tags": sorted(d.tags), "retries": d.default_args.get("retries"), "catchup": d.catchup,
@@ -39,9 +40,16 @@ print(json.dumps({
 
 
 def parse(dag_file: Path, tmp_path: Path) -> dict:
-    env = {"PATH": str(Path(sys.executable).parent), "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "AIRFLOW__CORE__UNIT_TEST_MODE": "True", "HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-c", PARSE_PROBE, str(dag_file)], capture_output=True, text=True, env=env, timeout=180)
+    env = {
+        "PATH": str(Path(sys.executable).parent),
+        "AIRFLOW_HOME": str(tmp_path),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+        "HOME": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", PARSE_PROBE, str(dag_file)], check=False, capture_output=True, text=True, env=env, timeout=180
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -36,15 +36,35 @@ def test_every_planted_violation_is_found_with_its_exact_count(seeded_scan):
 
 
 def test_findings_have_the_documented_fields_and_no_values(seeded_scan):
-    keys = {"table", "column", "check", "kind", "category", "severity", "element_count", "unexpected_count", "sample_keys", "references"}
+    keys = {
+        "table",
+        "column",
+        "check",
+        "kind",
+        "category",
+        "severity",
+        "element_count",
+        "unexpected_count",
+        "sample_keys",
+        "references",
+    }
     for finding in seeded_scan["findings"]:
         assert keys <= set(finding)
         assert len(finding["sample_keys"]) <= 20
         assert all(isinstance(k, int) for k in finding["sample_keys"])
         assert finding["references"]
     kinds = {f["kind"] for f in seeded_scan["findings"]}
-    assert kinds == {"plaintext_pan", "stored_cvv", "unencrypted_value", "legacy_cipher", "legacy_password_hash",
-                     "minimisation", "retention", "orphaned_pii", "schema_drift"}
+    assert kinds == {
+        "plaintext_pan",
+        "stored_cvv",
+        "unencrypted_value",
+        "legacy_cipher",
+        "legacy_password_hash",
+        "minimisation",
+        "retention",
+        "orphaned_pii",
+        "schema_drift",
+    }
 
 
 def test_sample_keys_point_at_planted_rows(seeded_scan):
@@ -75,12 +95,15 @@ def test_second_run_reads_only_changed_rows_and_unchanged_run_writes_nothing(see
     with engine.begin() as connection:
         changed = connection.exec_driver_sql(
             "UPDATE customer_entity SET lastname = CONCAT(lastname, '-x'), updated_at = NOW() + INTERVAL 1 SECOND "
-            "WHERE entity_id IN (5, 9, 13, 21)").rowcount
-        connection.exec_driver_sql("UPDATE sales_order SET customer_note = 'called again', updated_at = NOW() + INTERVAL 1 SECOND "
-                                   "WHERE entity_id IN (3, 8)")
+            "WHERE entity_id IN (5, 9, 13, 21)"
+        ).rowcount
+        connection.exec_driver_sql(
+            "UPDATE sales_order SET customer_note = 'called again', updated_at = NOW() + INTERVAL 1 SECOND "
+            "WHERE entity_id IN (3, 8)"
+        )
     engine.dispose()
     assert changed == 4
-    _, summary, results = run_scan(seeded_store["url"], lake, "inc-2")
+    _, _summary, results = run_scan(seeded_store["url"], lake, "inc-2")
     by_table = {r["table"]: r for r in results}
     customer_manifest = json.loads(lake.get("extracts/customer_entity/inc-2/_manifest.json"))
     assert customer_manifest["rows_changed"] == 4

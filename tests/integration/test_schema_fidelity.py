@@ -40,10 +40,21 @@ def test_seeding_in_strict_mode_fits_every_column(magento_schema_db):
     engine = sa.create_engine(magento_schema_db)
     with engine.connect() as connection:
         for table, count in manifest["rows"].items():
-            if table in ("sales_order", "sales_order_address", "sales_order_payment", "sales_payment_transaction",
-                         "sales_order_status_history", "sales_invoice", "sales_shipment", "sales_creditmemo",
-                         "customer_entity", "customer_address_entity", "customer_entity_varchar", "vault_payment_token",
-                         "paypal_billing_agreement"):
+            if table in (
+                "sales_order",
+                "sales_order_address",
+                "sales_order_payment",
+                "sales_payment_transaction",
+                "sales_order_status_history",
+                "sales_invoice",
+                "sales_shipment",
+                "sales_creditmemo",
+                "customer_entity",
+                "customer_address_entity",
+                "customer_entity_varchar",
+                "vault_payment_token",
+                "paypal_billing_agreement",
+            ):
                 continue  # the orphan step deletes some of these rows on purpose
             assert connection.exec_driver_sql(f"SELECT COUNT(*) FROM `{table}`").scalar() == count, table
     engine.dispose()
