@@ -194,7 +194,7 @@ def breach_incident():
 
         return notice_run.deliver(trigger["incident_id"], run_id)
 
-    @task(trigger_rule="all_done")
+    @task
     def seal_evidence(
         trigger: dict | None,
         scope: dict | None,
@@ -205,7 +205,7 @@ def breach_incident():
         run_id=None,
         dag_run=None,
     ) -> dict | None:
-        """Manifest of everything this run wrote, chained into the evidence ledger."""
+        """Manifest of everything this run wrote, chained into the ledger (a teardown: runs even when a step failed)."""
         from include import incident_run
 
         return incident_run.seal(
@@ -231,7 +231,7 @@ def breach_incident():
     decision >> batches
     delivery = deliver(trigger)
     batches >> delivery
-    seal_evidence(trigger, scope, obligations, review, batches, delivery)
+    seal_evidence(trigger, scope, obligations, review, batches, delivery).as_teardown(setups=trigger)
 
 
 breach_incident()

@@ -75,7 +75,7 @@ def incident_deadline_monitor():
             ]
             raise AirflowFailException("deadlines at risk:\n" + "\n".join(lines))
 
-    @task(trigger_rule="all_done")
+    @task
     def seal_evidence(rounds: list[dict] | None, status: dict | None, run_id=None) -> dict | None:
         """Manifest of this run's outputs."""
         from include import evidence
@@ -91,10 +91,11 @@ def incident_deadline_monitor():
         )
         return {"seq": entry["seq"]}
 
-    rounds = delivery_round.expand(incident_id=open_incidents())
+    incidents = open_incidents()
+    rounds = delivery_round.expand(incident_id=incidents)
     status = check_deadlines(rounds)
     raise_alerts(status)
-    seal_evidence(rounds, status)
+    seal_evidence(rounds, status).as_teardown(setups=incidents)
 
 
 incident_deadline_monitor()

@@ -102,19 +102,20 @@ def magento_pii_scan():
 
         return scan.purge_expired_extracts()
 
-    @task(trigger_rule="all_done")
+    @task
     def seal_evidence(table_results: list[dict], published: dict | None, run_id=None, dag_run=None) -> dict:
-        """Manifest of every output of this run, chained into the evidence ledger."""
+        """Manifest of every output of this run, chained into the ledger (a teardown: runs even when a table failed)."""
         from include import scan
 
         outputs = [dict(o, task_id="scan_table") for r in (table_results or []) if r for o in r["outputs"]]
         outputs += [dict(o, task_id="publish_findings") for o in (published or {}).get("outputs", [])]
         return scan.seal(run_id, outputs, started_at=dag_run.start_date.isoformat() if dag_run and dag_run.start_date else None)
 
-    tables = scan_table.expand(table=plan_scan())
+    plan = plan_scan()
+    tables = scan_table.expand(table=plan)
     published = publish_findings(tables, relational_checks(), schema_drift())
     published >> purge_expired_extracts()
-    seal_evidence(tables, published)
+    seal_evidence(tables, published).as_teardown(setups=plan)
 
 
 magento_pii_scan()

@@ -186,7 +186,9 @@ class S3Lake:
 
     def list(self, prefix: str = "") -> Iterator[tuple[str, int]]:
         """Every (key, size) under prefix, in key order."""
-        full = self._key(prefix) if prefix else (f"{self.prefix}/" if self.prefix else "")
+        if ".." in prefix.split("/") or prefix.startswith("/"):
+            raise LakeError(f"invalid lake prefix {prefix!r}")
+        full = f"{self.prefix}/{prefix}" if self.prefix else prefix
         strip = len(self.prefix) + 1 if self.prefix else 0
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=full):

@@ -14,21 +14,36 @@ VISA = "4111111111111111"
 AMEX = "378282246310005"
 
 
-@pytest.mark.parametrize("text", [
-    f"card {VISA} thanks", f"card {format_pan(VISA, 'spaced')}", f"card {format_pan(VISA, 'dashed')}",
-    f"amex {format_pan(AMEX, 'spaced')}", f"amex {AMEX}", '{"cc_number": "5555-5555-5555-4444"}', "4222222222222",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"card {VISA} thanks",
+        f"card {format_pan(VISA, 'spaced')}",
+        f"card {format_pan(VISA, 'dashed')}",
+        f"amex {format_pan(AMEX, 'spaced')}",
+        f"amex {AMEX}",
+        '{"cc_number": "5555-5555-5555-4444"}',
+        "4222222222222",
+    ],
+)
 def test_card_numbers_are_found(text):
     assert contains_pan(text)
 
 
-@pytest.mark.parametrize("text", [
-    "order 1000000000000001 shipped",  # 16 digits, fails Luhn
-    "loyalty id 9000000000000008",  # Luhn-valid, no card issuer prefix
-    "ref 1234567890123452",  # Luhn-valid, prefix 1
-    "qty 12 and 4111", "4444444444444444", "", None, "2026-11-30 12:00:00",
-    "4111 1111-1111 1111",  # mixed separators are not one card number
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order 1000000000000001 shipped",  # 16 digits, fails Luhn
+        "loyalty id 9000000000000008",  # Luhn-valid, no card issuer prefix
+        "ref 1234567890123452",  # Luhn-valid, prefix 1
+        "qty 12 and 4111",
+        "4444444444444444",
+        "",
+        None,
+        "2026-11-30 12:00:00",
+        "4111 1111-1111 1111",  # mixed separators are not one card number
+    ],
+)
 def test_near_misses_are_not_found(text):
     assert not contains_pan(text)
 

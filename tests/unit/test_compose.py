@@ -12,8 +12,18 @@ SERVICES = COMPOSE["services"]
 
 
 def test_services_of_the_stack():
-    assert {"postgres", "redis", "magento-db", "object-store", "airflow-init", "airflow-apiserver", "airflow-scheduler",
-            "airflow-dag-processor", "airflow-triggerer", "airflow-worker"} <= set(SERVICES)
+    assert {
+        "postgres",
+        "redis",
+        "magento-db",
+        "object-store",
+        "airflow-init",
+        "airflow-apiserver",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+        "airflow-worker",
+    } <= set(SERVICES)
 
 
 def test_every_image_is_pinned():
@@ -25,8 +35,17 @@ def test_every_image_is_pinned():
 
 
 def test_long_running_services_have_health_checks():
-    for name in ("postgres", "redis", "magento-db", "object-store", "airflow-apiserver", "airflow-scheduler",
-                 "airflow-dag-processor", "airflow-triggerer", "airflow-worker"):
+    for name in (
+        "postgres",
+        "redis",
+        "magento-db",
+        "object-store",
+        "airflow-apiserver",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+        "airflow-worker",
+    ):
         assert SERVICES[name]["healthcheck"]["test"], name
 
 

@@ -24,17 +24,42 @@ ELEMENTS = ["user.name.first", "user.name.last", "user.contact.email", "user.gov
 
 
 def person(index: int, *, email: bool = True, postal: bool = True, jurisdiction: str = "US-CA") -> dict[str, Any]:
-    return {"person": f"person{index}@example.com", "customer_ids": [index], "email": f"person{index}@example.com" if email else None,
-            "firstname": f"First{index}", "lastname": "Last", "street": f"{index} Main St" if postal else None, "city": "Fresno",
-            "region": "California", "postcode": "93650", "country_id": "US", "jurisdiction": jurisdiction,
-            "residency_source": "default_billing", "email_valid": email, "postal_valid": postal, "language": "en",
-            "data_elements": ELEMENTS, "encrypted_elements": [], "credentials_exposed": False}
+    return {
+        "person": f"person{index}@example.com",
+        "customer_ids": [index],
+        "email": f"person{index}@example.com" if email else None,
+        "firstname": f"First{index}",
+        "lastname": "Last",
+        "street": f"{index} Main St" if postal else None,
+        "city": "Fresno",
+        "region": "California",
+        "postcode": "93650",
+        "country_id": "US",
+        "jurisdiction": jurisdiction,
+        "residency_source": "default_billing",
+        "email_valid": email,
+        "postal_valid": postal,
+        "language": "en",
+        "data_elements": ELEMENTS,
+        "encrypted_elements": [],
+        "credentials_exposed": False,
+    }
 
 
 def batches(lake, version: int, people: list[dict]) -> dict:
-    return build_batches(lake, incident_id="INC-D", version=version, individuals=pd.DataFrame(people), key_compromised=False,
-                         rules=load_rules(), business=DEMO_BUSINESS, incident=SAMPLE_INCIDENT, credit_monitoring={"US-CA": 12},
-                         sender="privacy@example.com", notice_url="https://example.com/n")["manifest"]
+    return build_batches(
+        lake,
+        incident_id="INC-D",
+        version=version,
+        individuals=pd.DataFrame(people),
+        key_compromised=False,
+        rules=load_rules(),
+        business=DEMO_BUSINESS,
+        incident=SAMPLE_INCIDENT,
+        credit_monitoring={"US-CA": 12},
+        sender="privacy@example.com",
+        notice_url="https://example.com/n",
+    )["manifest"]
 
 
 class FakeAdapter:
@@ -61,10 +86,12 @@ class FakeAdapter:
 
 
 def test_batches_are_encrypted_chunked_and_carry_one_key_per_person(file_lake):
-    manifest = batches(file_lake, 1, [person(i) for i in range(5)] + [person(9, email=False)] + [person(10, email=False, postal=False)])
+    manifest = batches(
+        file_lake, 1, [person(i) for i in range(5)] + [person(9, email=False)] + [person(10, email=False, postal=False)]
+    )
     assert manifest["by_channel"] == {"email": 5, "postal": 1, "none": 1} and manifest["substitute_covered"] == 1
     records = read_batch(file_lake, "incidents/INC-D/v1/batches/email/batch-00001.jsonl.gz.enc")
-    assert len({r["key"] for r in records}) == 5 and 'Content-Type: multipart/alternative' in records[0]["mime"]
+    assert len({r["key"] for r in records}) == 5 and "Content-Type: multipart/alternative" in records[0]["mime"]
     assert b"person0@example.com" not in file_lake.get("incidents/INC-D/v1/batches/email/batch-00001.jsonl.gz.enc")
     assert records[0]["key"] == notice_key("INC-D", "person0@example.com")
 

@@ -19,11 +19,23 @@ def sealed_lake(tmp_path: Path) -> Path:
     root = tmp_path / "lake"
     lake = open_lake(root.as_uri())
     for run in ("run-1", "run-2", "run-3"):
-        outputs = [lake.put(f"scans/{run}/findings.json", json.dumps({"run": run}).encode()).as_dict(),
-                   lake.put(f"scans/{run}/summary.json", json.dumps({"findings": 0, "run": run}).encode()).as_dict()]
+        outputs = [
+            lake.put(f"scans/{run}/findings.json", json.dumps({"run": run}).encode()).as_dict(),
+            lake.put(f"scans/{run}/summary.json", json.dumps({"findings": 0, "run": run}).encode()).as_dict(),
+        ]
         evidence.seal_run(lake, dag_id="magento_pii_scan", run_id=run, outputs=outputs, versions={"suites": "x"})
-    evidence.record_audit(lake, {"user_id": "alice", "event_type": "notices_approved", "timestamp": "2026-11-30T10:00:00+00:00",
-                                 "outcome": "success", "origin": "test", "affected_data": "incident X", "component": "test"})
+    evidence.record_audit(
+        lake,
+        {
+            "user_id": "alice",
+            "event_type": "notices_approved",
+            "timestamp": "2026-11-30T10:00:00+00:00",
+            "outcome": "success",
+            "origin": "test",
+            "affected_data": "incident X",
+            "component": "test",
+        },
+    )
     return root
 
 

@@ -15,7 +15,9 @@ HOSTILE = {
     "firstname": "<script>alert(1)</script>{{ 7*7 }}",
     "lastname": "O'Brien\u202eסלום" + "x" * 500,
     "street": "<img src=x onerror=alert(1)>\n{% raw %}",
-    "city": "", "region": None, "postcode": None,
+    "city": "",
+    "region": None,
+    "postcode": None,
 }
 
 
@@ -40,7 +42,13 @@ def test_templates_use_the_statutory_title_and_headings():
     for name in ("email.html", "notice.html", "letter.html"):
         html = rendered[name]
         assert "<h1>Notice of Data Breach</h1>" in html
-        for heading in ("What Happened", "What Information Was Involved", "What We Are Doing", "What You Can Do", "For More Information"):
+        for heading in (
+            "What Happened",
+            "What Information Was Involved",
+            "What We Are Doing",
+            "What You Can Do",
+            "For More Information",
+        ):
             assert f"<h2>{heading}</h2>" in html
     assert rendered["email.txt"].startswith("Notice of Data Breach")
 
@@ -70,7 +78,9 @@ def test_massachusetts_leaves_out_the_nature_of_the_breach_and_adds_its_rights()
 def test_ssn_exposure_lists_the_credit_reporting_agencies_and_credentials_say_change_password():
     text = sample("US-CA", "en")["email.txt"]
     assert "Equifax" in text and "TransUnion" in text and "Change your password" in text
-    plain = sample("US-CA", "en", {"data_elements": ["user.name.first", "user.name.last", "user.contact.address.street"]})["email.txt"]
+    plain = sample("US-CA", "en", {"data_elements": ["user.name.first", "user.name.last", "user.contact.address.street"]})[
+        "email.txt"
+    ]
     assert "Equifax" not in plain and "Change your password" not in plain
 
 
@@ -83,9 +93,17 @@ def test_email_is_multipart_alternative_with_a_full_text_part():
     from include.notices.content import build_context
     from include.rules import load_rules
 
-    context = build_context(business=DEMO_BUSINESS, incident=SAMPLE_INCIDENT, person=synthetic_person("US-CA", "en"), rules=load_rules(),
-                            credit_monitoring_months=12, notice_url="https://example.com/n")
-    message = email.message_from_string(email_message(context, sender="privacy@example.com", recipient="a@example.com", key="k1").as_string())
+    context = build_context(
+        business=DEMO_BUSINESS,
+        incident=SAMPLE_INCIDENT,
+        person=synthetic_person("US-CA", "en"),
+        rules=load_rules(),
+        credit_monitoring_months=12,
+        notice_url="https://example.com/n",
+    )
+    message = email.message_from_string(
+        email_message(context, sender="privacy@example.com", recipient="a@example.com", key="k1").as_string()
+    )
     assert message.get_content_type() == "multipart/alternative"
     parts = [p.get_content_type() for p in message.walk() if not p.is_multipart()]
     assert parts == ["text/plain", "text/html"]

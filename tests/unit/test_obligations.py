@@ -34,7 +34,10 @@ def test_ca_500_residents_individuals_30_days_no_attorney_general():
     assert o["US-CA/individuals"]["required"] and o["US-CA/individuals"]["due"] == "2026-04-01T23:59:59-08:00"
     assert o["US-CA/individuals"]["clock"] == {"event": "discovery", "at": DISCOVERED}
     assert not o["US-CA/attorney_general_sample"]["required"]
-    assert "below threshold" in o["US-CA/attorney_general_sample"]["reason"] and "more than 500" in o["US-CA/attorney_general_sample"]["reason"]
+    assert (
+        "below threshold" in o["US-CA/attorney_general_sample"]["reason"]
+        and "more than 500" in o["US-CA/attorney_general_sample"]["reason"]
+    )
 
 
 def test_ca_501_residents_sample_to_attorney_general_15_days_after_notice():
@@ -90,14 +93,18 @@ def test_ca_law_enforcement_delay_pauses_the_clock_and_moves_the_sample():
 
 
 def test_open_ended_law_enforcement_delay_leaves_no_fixed_date():
-    o = obligations([group("US-CA", 501)], law_enforcement_delay={"agency": "Secret Service", "start": "2026-03-05T00:00:00-08:00"})
+    o = obligations(
+        [group("US-CA", 501)], law_enforcement_delay={"agency": "Secret Service", "start": "2026-03-05T00:00:00-08:00"}
+    )
     assert o["US-CA/individuals"]["due"] is None and o["US-CA/individuals"]["required"]
     assert o["US-CA/attorney_general_sample"]["due"] is None
 
 
 def test_delay_after_the_deadline_changes_nothing():
-    o = obligations([group("US-CA", 5)], law_enforcement_delay={"agency": "FBI", "start": "2026-04-05T00:00:00-08:00",
-                                                                "end": "2026-04-20T00:00:00-08:00"})
+    o = obligations(
+        [group("US-CA", 5)],
+        law_enforcement_delay={"agency": "FBI", "start": "2026-04-05T00:00:00-08:00", "end": "2026-04-20T00:00:00-08:00"},
+    )
     assert o["US-CA/individuals"]["due"] == "2026-04-01T23:59:59-08:00"
 
 
@@ -234,8 +241,11 @@ def test_gdpr_encrypted_data_is_a_documented_judgment():
 
 
 def test_gdpr_ignores_a_law_enforcement_delay():
-    o = obligations([group("EU-IE", 1, ["user.contact.email"])], determined_at="2026-03-03T10:00:00+00:00",
-                    law_enforcement_delay={"agency": "Garda", "start": "2026-03-03T11:00:00+00:00", "end": "2026-03-10T11:00:00+00:00"})
+    o = obligations(
+        [group("EU-IE", 1, ["user.contact.email"])],
+        determined_at="2026-03-03T10:00:00+00:00",
+        law_enforcement_delay={"agency": "Garda", "start": "2026-03-03T11:00:00+00:00", "end": "2026-03-10T11:00:00+00:00"},
+    )
     assert o["EU-IE/supervisory_authority"]["due"] == "2026-03-06T10:00:00+00:00"
 
 
@@ -247,8 +257,10 @@ def test_unknown_residency_is_counted_flagged_and_held_to_the_earliest_deadline(
 
 
 def test_several_states_in_one_incident():
-    o = obligations([group("US-CA", 600), group("US-TX", 300), group("US-NY", 10), group("US-CA", 5, CREDENTIALS)],
-                    determined_at="2026-03-03T09:00:00-08:00")
+    o = obligations(
+        [group("US-CA", 600), group("US-TX", 300), group("US-NY", 10), group("US-CA", 5, CREDENTIALS)],
+        determined_at="2026-03-03T09:00:00-08:00",
+    )
     assert o["US-CA/individuals"]["affected_count"] == 605 and o["US-CA/attorney_general_sample"]["required"]
     assert o["US-TX/attorney_general"]["required"] and o["US-NY/attorney_general_dos_state_police"]["required"]
     assert o["US-TX/individuals"]["due"] == "2026-05-02T23:59:59-08:00"
@@ -261,7 +273,8 @@ def test_nydfs_72_hours_from_determination():
 
 def test_ftc_safeguards_at_least_500_unencrypted_consumers():
     assert obligations([group("US-CA", 300), group("US-TX", 200)], entity_types=["glba_financial_institution"])[
-        "FTC-SAFEGUARDS/ftc_notification_event"]["required"]
+        "FTC-SAFEGUARDS/ftc_notification_event"
+    ]["required"]
     o = obligations([group("US-CA", 499)], entity_types=["glba_financial_institution"])
     assert not o["FTC-SAFEGUARDS/ftc_notification_event"]["required"]
     o = obligations([group("US-CA", 600, encrypted=True)], entity_types=["glba_financial_institution"])
@@ -275,30 +288,76 @@ def test_credit_monitoring_months_follow_the_state():
 
 
 def test_output_fields_match_the_documented_shape():
-    document = obligations_document(parse_incident({"incident_id": "INC-1", "discovered_at": DISCOVERED}),
-                                    parse_affected({"groups": [group("US-CA", 501)]}), load_rules())
-    allowed = {"individuals", "attorney_general", "state_regulator", "consumer_reporting_agencies", "supervisory_authority", "ftc", "nydfs"}
+    document = obligations_document(
+        parse_incident({"incident_id": "INC-1", "discovered_at": DISCOVERED}),
+        parse_affected({"groups": [group("US-CA", 501)]}),
+        load_rules(),
+    )
+    allowed = {
+        "individuals",
+        "attorney_general",
+        "state_regulator",
+        "consumer_reporting_agencies",
+        "supervisory_authority",
+        "ftc",
+        "nydfs",
+    }
     for obligation in document["obligations"]:
-        assert {"jurisdiction", "recipient", "required", "reason", "affected_count", "due", "clock", "depends_on", "citation",
-                "needs_legal_review"} <= set(obligation)
+        assert {
+            "jurisdiction",
+            "recipient",
+            "required",
+            "reason",
+            "affected_count",
+            "due",
+            "clock",
+            "depends_on",
+            "citation",
+            "needs_legal_review",
+        } <= set(obligation)
         assert obligation["recipient"] in allowed and obligation["citation"]
 
 
-@pytest.mark.parametrize(("incident", "affected", "field"), [
-    ({"discovered_at": DISCOVERED}, {"groups": []}, "incident_id"),
-    ({"incident_id": "INC-1", "discovered_at": "2026-03-02T09:00:00"}, {"groups": []}, "discovered_at"),
-    ({"incident_id": "INC-1", "discovered_at": DISCOVERED}, {"groups": [{"jurisdiction": "CA", "count": 1, "data_elements": []}]},
-     "groups.0.jurisdiction"),
-    ({"incident_id": "INC-1", "discovered_at": DISCOVERED}, {"groups": [{"jurisdiction": "US-CA", "count": -1, "data_elements": []}]},
-     "groups.0.count"),
-    ({"incident_id": "INC-1", "discovered_at": DISCOVERED}, {"groups": [{"jurisdiction": "US-CA", "count": 1, "data_elements": ["ssn"]}]},
-     "groups.0.data_elements"),
-])
+@pytest.mark.parametrize(
+    ("incident", "affected", "field"),
+    [
+        ({"discovered_at": DISCOVERED}, {"groups": []}, "incident_id"),
+        ({"incident_id": "INC-1", "discovered_at": "2026-03-02T09:00:00"}, {"groups": []}, "discovered_at"),
+        (
+            {"incident_id": "INC-1", "discovered_at": DISCOVERED},
+            {"groups": [{"jurisdiction": "CA", "count": 1, "data_elements": []}]},
+            "groups.0.jurisdiction",
+        ),
+        (
+            {"incident_id": "INC-1", "discovered_at": DISCOVERED},
+            {"groups": [{"jurisdiction": "US-CA", "count": -1, "data_elements": []}]},
+            "groups.0.count",
+        ),
+        (
+            {"incident_id": "INC-1", "discovered_at": DISCOVERED},
+            {"groups": [{"jurisdiction": "US-CA", "count": 1, "data_elements": ["ssn"]}]},
+            "groups.0.data_elements",
+        ),
+    ],
+)
 def test_cli_rejects_malformed_files_naming_the_field(tmp_path, incident, affected, field):
     (tmp_path / "i.json").write_text(json.dumps(incident))
     (tmp_path / "a.json").write_text(json.dumps(affected))
-    done = subprocess.run([sys.executable, "-m", "include.cli", "obligations", "--incident", str(tmp_path / "i.json"),
-                           "--affected", str(tmp_path / "a.json")], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "include.cli",
+            "obligations",
+            "--incident",
+            str(tmp_path / "i.json"),
+            "--affected",
+            str(tmp_path / "a.json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and field in done.stderr
 
@@ -306,7 +365,20 @@ def test_cli_rejects_malformed_files_naming_the_field(tmp_path, incident, affect
 def test_cli_prints_the_engine_output(tmp_path):
     (tmp_path / "i.json").write_text(json.dumps({"incident_id": "INC-1", "discovered_at": DISCOVERED}))
     (tmp_path / "a.json").write_text(json.dumps({"groups": [group("US-CA", 501)]}))
-    done = subprocess.run([sys.executable, "-m", "include.cli", "obligations", "--incident", str(tmp_path / "i.json"),
-                           "--affected", str(tmp_path / "a.json")], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "include.cli",
+            "obligations",
+            "--incident",
+            str(tmp_path / "i.json"),
+            "--affected",
+            str(tmp_path / "a.json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     printed = {o["id"]: o for o in json.loads(done.stdout)["obligations"]}
     assert printed["US-CA/attorney_general_sample"]["due"] == "2026-04-16T23:59:59-08:00"

@@ -23,7 +23,9 @@ def test_sqlite_translation_keeps_on_update_timestamps():
     connection = sqlite3.connect(":memory:")
     for statement in sqlite_ddl(magento_tables()["customer_entity"]):
         connection.execute(statement)
-    connection.execute("INSERT INTO customer_entity (entity_id, email, updated_at) VALUES (1, 'a@example.com', '2000-01-01 00:00:00')")
+    connection.execute(
+        "INSERT INTO customer_entity (entity_id, email, updated_at) VALUES (1, 'a@example.com', '2000-01-01 00:00:00')"
+    )
     connection.execute("UPDATE customer_entity SET lastname = 'x' WHERE entity_id = 1")
     assert connection.execute("SELECT updated_at FROM customer_entity").fetchone()[0] > "2020"
 
@@ -51,7 +53,12 @@ def test_map_covers_the_required_tables():
 
 def test_suites_follow_the_map_and_the_policy():
     pii_map = load_pii_map()
-    checks = {(m.table, m.column, m.check) for path in SUITES_DIR.glob("*.json") if path.stem != "relational" for m in check_metas(path.stem)}
+    checks = {
+        (m.table, m.column, m.check)
+        for path in SUITES_DIR.glob("*.json")
+        if path.stem != "relational"
+        for m in check_metas(path.stem)
+    }
     for name, spec in pii_map.tables.items():
         for column in spec.columns.values():
             if column.encrypted and column.name != "cc_cid_enc":
