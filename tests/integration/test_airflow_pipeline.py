@@ -111,7 +111,7 @@ def running_airflow(stack):
                     [airflow_bin(), component],
                     env=env,
                     stdout=handle,
-                    stderr=subprocess.STDOUT,  # noqa: S603
+                    stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
             )

@@ -46,7 +46,8 @@ def test_whole_store_scope_matches_independent_sql(seeded_store):
         r[0]
         for r in query(
             seeded_store["url"],
-            "SELECT LOWER(TRIM(email)) FROM customer_entity UNION SELECT LOWER(TRIM(customer_email)) FROM sales_order WHERE customer_id IS NULL",
+            "SELECT LOWER(TRIM(email)) FROM customer_entity UNION "
+            "SELECT LOWER(TRIM(customer_email)) FROM sales_order WHERE customer_id IS NULL",
         )
     }
     assert set(individuals["person"]) == expected
@@ -56,7 +57,8 @@ def test_whole_store_scope_matches_independent_sql(seeded_store):
 def test_guest_orders_with_a_customers_email_are_merged_into_that_customer(seeded_store):
     merged = query(
         seeded_store["url"],
-        "SELECT DISTINCT c.entity_id FROM sales_order o JOIN customer_entity c ON LOWER(TRIM(o.customer_email)) = LOWER(TRIM(c.email)) "
+        "SELECT DISTINCT c.entity_id FROM sales_order o "
+        "JOIN customer_entity c ON LOWER(TRIM(o.customer_email)) = LOWER(TRIM(c.email)) "
         "WHERE o.customer_id IS NULL",
     )
     assert len(merged) >= 5, "the seed must reuse customer emails on guest orders"
@@ -71,7 +73,8 @@ def test_residency_comes_from_the_default_billing_address(seeded_store):
     rows = query(
         seeded_store["url"],
         "SELECT LOWER(TRIM(c.email)), a.country_id, r.code FROM customer_entity c "
-        "JOIN customer_address_entity a ON a.entity_id = c.default_billing LEFT JOIN directory_country_region r ON r.region_id = a.region_id",
+        "JOIN customer_address_entity a ON a.entity_id = c.default_billing "
+        "LEFT JOIN directory_country_region r ON r.region_id = a.region_id",
     )
     assert len(rows) > 500
     for email, country, code in rows:
@@ -88,7 +91,8 @@ def test_exposed_elements_follow_what_the_tables_hold(seeded_store):
         r[0]
         for r in query(
             seeded_store["url"],
-            "SELECT DISTINCT LOWER(TRIM(o.customer_email)) FROM sales_order_payment p JOIN sales_order o ON o.entity_id = p.parent_id "
+            "SELECT DISTINCT LOWER(TRIM(o.customer_email)) FROM sales_order_payment p "
+            "JOIN sales_order o ON o.entity_id = p.parent_id "
             "WHERE o.customer_id IS NULL AND p.cc_number_enc IS NOT NULL AND p.cc_number_enc <> ''",
         )
     }
@@ -152,7 +156,8 @@ def test_a_list_of_emails_scopes_exactly_those_people(seeded_store):
         r[0]
         for r in query(
             seeded_store["url"],
-            "SELECT DISTINCT LOWER(TRIM(customer_email)) FROM sales_order WHERE customer_id IS NULL AND customer_email LIKE '%%.g%%' LIMIT 2",
+            "SELECT DISTINCT LOWER(TRIM(customer_email)) FROM sales_order "
+            "WHERE customer_id IS NULL AND customer_email LIKE '%%.g%%' LIMIT 2",
         )
     ]
     individuals = resolve(
