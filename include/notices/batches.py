@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from include import lake_crypto
 from include.lake import Lake
 from include.notices.content import Business, IncidentFacts, build_context, is_credentials_only
-from include.notices.render import email_message, render, templates_version
+from include.notices.render import SkeletonRenderer, render, subject, templates_version
 from include.obligations import assess_group
 from include.rules import AffectedGroup, RuleSet
 
@@ -147,6 +147,7 @@ def build_batches(
     objects: list[dict[str, Any]] = []
     buffers: dict[str, list[dict[str, Any]]] = {"email": [], "postal": [], "substitute": [], "banner": []}
     counters: Counter[str] = Counter()
+    renderer = SkeletonRenderer()
 
     def flush(channel: str) -> None:
         if buffers[channel]:
@@ -177,26 +178,30 @@ def build_batches(
             "language": context.language,
             "variant": context.variant,
         }
+        key = person["key"]
+        name = f"{context.first_name} {context.last_name}".strip()
         if person["channel"] == "email":
-            message = email_message(context, sender=sender, recipient=person["email"], key=person["key"])
             buffers["email"].append(
                 {
                     **base,
                     "to": person["email"],
-                    "subject": message["Subject"],
-                    "mime": message.as_string(),
+                    "from": sender,
+                    "from_name": business.name,
+                    "subject": subject(context),
+                    "text": renderer.render("email.txt", context, key=key),
+                    "html": renderer.render("email.html", context, key=key),
+                    "name": name,
                     "postal_lines": context.postal_lines if person["postal_valid"] else None,
-                    "name": f"{context.first_name} {context.last_name}".strip(),
-                    "letter_html": render("letter.html", context, key=person["key"]) if person["postal_valid"] else None,
+                    "letter_html": renderer.render("letter.html", context, key=key) if person["postal_valid"] else None,
                 }
             )
         elif person["channel"] == "postal":
             buffers["postal"].append(
                 {
                     **base,
-                    "name": f"{context.first_name} {context.last_name}".strip(),
+                    "name": name,
                     "postal_lines": context.postal_lines,
-                    "letter_html": render("letter.html", context, key=person["key"]),
+                    "letter_html": renderer.render("letter.html", context, key=key),
                 }
             )
         if person["substitute"]:
@@ -208,7 +213,7 @@ def build_batches(
                 {
                     **base,
                     "customer_ids": [int(i) for i in person["customer_ids"]],
-                    "banner_html": render("banner_snippet.html", context, key=person["key"]),
+                    "banner_html": renderer.render("banner_snippet.html", context, key=key),
                 }
             )
         for channel, records in buffers.items():

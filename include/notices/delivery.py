@@ -31,6 +31,23 @@ STARTED = frozenset({"sending", "sent", "delivered", "bounced", "complained", "p
 CHUNK = 100
 
 
+def mime_message(record: dict[str, Any], *, domain: str = "notices.local") -> str:
+    """multipart/alternative MIME for an email batch record: the full text/plain part, then the HTML part."""
+    from email.message import EmailMessage
+    from email.utils import formataddr, make_msgid
+
+    message = EmailMessage()
+    message["Subject"] = record["subject"]
+    message["From"] = formataddr((record.get("from_name") or "", record["from"]))
+    message["To"] = record["to"]
+    message["Message-ID"] = make_msgid(idstring=record["key"][:32], domain=domain)
+    message["X-Notice-Key"] = record["key"]
+    message["Content-Language"] = record.get("language", "en")
+    message.set_content(record["text"])
+    message.add_alternative(record["html"], subtype="html")
+    return message.as_string()
+
+
 class TransientDeliveryError(RuntimeError):
     """Worth retrying (throttling, 4xx SMTP, timeouts)."""
 
@@ -128,7 +145,7 @@ class SesAdapter:
         kwargs: dict[str, Any] = {
             "Source": self.sender,
             "Destinations": [record["to"]],
-            "RawMessage": {"Data": record["mime"].encode()},
+            "RawMessage": {"Data": mime_message(record).encode()},
         }
         if self.configuration_set:
             kwargs["ConfigurationSetName"] = self.configuration_set
@@ -180,7 +197,7 @@ class SmtpAdapter:
         """Relay one message; returns its Message-ID."""
         import email
 
-        message = email.message_from_string(record["mime"])
+        message = email.message_from_string(mime_message(record))
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 smtp.ehlo()

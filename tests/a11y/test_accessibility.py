@@ -27,8 +27,14 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 VARIANTS = [("US-CA", "en"), ("US-CA", "es"), ("US-MA", "en"), ("US-MA", "es"), ("EU-DE", "en"), ("EU-DE", "es"), ("US-TX", "en")]
 NOTICE_PAGES = ["email.html", "notice.html", "letter.html", "banner.html"]
 HEADINGS = ["What Happened", "What Information Was Involved", "What We Are Doing", "What You Can Do", "For More Information"]
-HOSTILE = {"firstname": "<script>alert('x')</script>{{ config }}", "lastname": "עברית العربية " + "Wolfeschlegelsteinhausen" * 21,
-           "street": "<img src=https://evil.example/x.png>\n" + "Strasse" * 40, "city": "", "region": None, "postcode": None}
+HOSTILE = {
+    "firstname": "<script>alert('x')</script>{{ config }}",
+    "lastname": "עברית العربية " + "Wolfeschlegelsteinhausen" * 21,
+    "street": "<img src=https://evil.example/x.png>\n" + "Strasse" * 40,
+    "city": "",
+    "region": None,
+    "postcode": None,
+}
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +47,18 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        chromium = playwright.chromium.launch(
+            executable_path=executable,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield chromium
         chromium.close()
 
@@ -65,9 +80,15 @@ def pages(tmp_path_factory) -> dict[str, Path]:
             path.write_text(html, encoding="utf-8")
             written[path.name] = path
     incident = parse_incident({"incident_id": "INC-A11Y", "discovered_at": "2026-11-01T09:00:00-08:00"})
-    affected = parse_affected({"groups": [{"jurisdiction": "US-CA", "count": 501, "data_elements": ["user.name", "user.government_id"]},
-                                          {"jurisdiction": "EU-DE", "count": 3, "data_elements": ["user.contact.email"]},
-                                          {"jurisdiction": "UNKNOWN", "count": 2, "data_elements": ["user.name", "user.government_id"]}]})
+    affected = parse_affected(
+        {
+            "groups": [
+                {"jurisdiction": "US-CA", "count": 501, "data_elements": ["user.name", "user.government_id"]},
+                {"jurisdiction": "EU-DE", "count": 3, "data_elements": ["user.contact.email"]},
+                {"jurisdiction": "UNKNOWN", "count": 2, "data_elements": ["user.name", "user.government_id"]},
+            ]
+        }
+    )
     document = obligations_document(incident, affected, load_rules())
     calendar = out / "obligations.html"
     calendar.write_text(render_obligations_calendar("INC-A11Y", 1, document["obligations"], datetime(2026, 11, 10, tzinfo=UTC)))
@@ -78,8 +99,18 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     fake_history(lake, 12)
     outputs = build_report(lake, "report-1")["outputs"]
     seal_run(lake, dag_id="compliance_report", run_id="report-1", outputs=outputs, versions={})
-    record_audit(lake, {"user_id": "legal", "event_type": "notices_approved", "timestamp": "2026-11-30T10:00:00+00:00",
-                        "outcome": "success", "origin": "test", "affected_data": "incident INC-A11Y v1", "component": "test"})
+    record_audit(
+        lake,
+        {
+            "user_id": "legal",
+            "event_type": "notices_approved",
+            "timestamp": "2026-11-30T10:00:00+00:00",
+            "outcome": "success",
+            "origin": "test",
+            "affected_data": "incident INC-A11Y v1",
+            "component": "test",
+        },
+    )
     report = out / "report.html"
     report.write_bytes(lake.get("reports/report-1/report.html"))
     written[report.name] = report
@@ -119,8 +150,12 @@ SMALLEST_TEXT = """() => {
 }"""
 
 
-@pytest.mark.parametrize("name", [f"{j}-{lang}-{p}" for j, lang in VARIANTS for p in NOTICE_PAGES]
-                         + [f"hostile-{p}" for p in NOTICE_PAGES] + ["obligations.html", "report.html", "evidence-index.html"])
+@pytest.mark.parametrize(
+    "name",
+    [f"{j}-{lang}-{p}" for j, lang in VARIANTS for p in NOTICE_PAGES]
+    + [f"hostile-{p}" for p in NOTICE_PAGES]
+    + ["obligations.html", "report.html", "evidence-index.html"],
+)
 def test_page_is_accessible_and_self_contained(browser, pages, name):
     page, requests = open_page(browser, pages[name])
     try:
@@ -143,7 +178,9 @@ def test_page_is_accessible_and_self_contained(browser, pages, name):
     assert [url for url in requests if not url.startswith("file://")] == []
 
 
-@pytest.mark.parametrize("name", [f"{j}-{lang}-{p}" for j, lang in VARIANTS for p in ("email.html", "notice.html", "letter.html")])
+@pytest.mark.parametrize(
+    "name", [f"{j}-{lang}-{p}" for j, lang in VARIANTS for p in ("email.html", "notice.html", "letter.html")]
+)
 def test_title_and_five_headings_are_real_headings(browser, pages, name):
     page, _ = open_page(browser, pages[name])
     try:

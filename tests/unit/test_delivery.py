@@ -14,6 +14,7 @@ from include.notices.delivery import (
     TransientDeliveryError,
     deliver_round,
     fold,
+    mime_message,
     read_events,
     with_retries,
 )
@@ -91,7 +92,7 @@ def test_batches_are_encrypted_chunked_and_carry_one_key_per_person(file_lake):
     )
     assert manifest["by_channel"] == {"email": 5, "postal": 1, "none": 1} and manifest["substitute_covered"] == 1
     records = read_batch(file_lake, "incidents/INC-D/v1/batches/email/batch-00001.jsonl.gz.enc")
-    assert len({r["key"] for r in records}) == 5 and "Content-Type: multipart/alternative" in records[0]["mime"]
+    assert len({r["key"] for r in records}) == 5 and "Content-Type: multipart/alternative" in mime_message(records[0])
     assert b"person0@example.com" not in file_lake.get("incidents/INC-D/v1/batches/email/batch-00001.jsonl.gz.enc")
     assert records[0]["key"] == notice_key("INC-D", "person0@example.com")
 

@@ -114,3 +114,33 @@ def test_email_is_multipart_alternative_with_a_full_text_part():
 @pytest.mark.parametrize("name", sorted(p.name for p in TEMPLATES.glob("*.j2")))
 def test_templates_never_reference_an_undefined_name(name):
     assert "|default" not in TEMPLATES.joinpath(name).read_text().replace(" ", "")
+
+
+@pytest.mark.parametrize(
+    "person",
+    [
+        {},
+        HOSTILE,
+        {"firstname": "\u27e6key\u27e7", "lastname": "\u27e6address\u27e7"},
+        {"firstname": "", "lastname": "", "street": None},
+    ],
+)
+@pytest.mark.parametrize(("jurisdiction", "language"), [("US-CA", "en"), ("US-MA", "es"), ("EU-DE", "en")])
+def test_skeleton_renderer_gives_exactly_the_template_output(person, jurisdiction, language):
+    from include.notices.content import build_context
+    from include.notices.render import SkeletonRenderer, render
+    from include.rules import load_rules
+
+    renderer = SkeletonRenderer()
+    context = build_context(
+        business=DEMO_BUSINESS,
+        incident=SAMPLE_INCIDENT,
+        person={**synthetic_person(jurisdiction, language), **person},
+        rules=load_rules(),
+        credit_monitoring_months=12,
+        notice_url="https://example.com/n",
+    )
+    for template in ("email.txt", "email.html", "letter.html", "banner_snippet.html"):
+        assert renderer.render(template, context, key="0123456789abcdef-key") == render(
+            template, context, key="0123456789abcdef-key"
+        )
