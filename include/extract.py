@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -136,6 +137,9 @@ class ExtractResult:
     outputs: list[dict[str, Any]] = field(default_factory=list)
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     total_rows: int = 0
+    rows_validated: int = 0
+    seconds_reading: float = 0.0
+    seconds_validating: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         """XCom-ready summary."""
@@ -208,8 +212,15 @@ class TableExtractor:
 
     def _pages(self, query: ExtractQuery, params: dict[str, Any], extra_where: str = "") -> Iterator[pa.Table]:
         select_sql = query.select_sql + extra_where
-        for rows in keyset_chunks(self.engine, select_sql, query.key_sql, params, self.chunk_rows):
-            yield rows_to_table(rows, self.schema)
+        chunks = keyset_chunks(self.engine, select_sql, query.key_sql, params, self.chunk_rows)
+        while True:
+            started = time.perf_counter()
+            rows = next(chunks, None)
+            if rows is None:
+                return
+            table = rows_to_table(rows, self.schema)
+            self.result.seconds_reading += time.perf_counter() - started
+            yield table
 
     def _grouped_by_bucket(self, pages: Iterator[pa.Table]) -> Iterator[tuple[int, pa.Table]]:
         """Consecutive rows of each bucket (pages arrive in key order), so only one bucket is in memory."""
@@ -289,10 +300,13 @@ class TableExtractor:
         if self.validator is None:
             entry["checks"], entry["suites_version"] = {}, self.suites_version
             return
+        started = time.perf_counter()
         frame = table.drop_columns([HASH_COLUMN]).to_pandas()
         entry["checks"] = {key: stats.as_dict() for key, stats in self.validator.validate(frame).items()}
         entry["suites_version"] = self.suites_version
         self.result.buckets_validated += 1
+        self.result.rows_validated += table.num_rows
+        self.result.seconds_validating += time.perf_counter() - started
 
     def _queue_changed(self, changed: pa.Table) -> None:
         self.changed_parts.append(changed.drop_columns([HASH_COLUMN]))

@@ -267,33 +267,41 @@ class ScopeResolver:
         return frame if ids is None else frame[frame["customer_id"].isin(ids)]
 
     def latest_orders(self) -> pd.DataFrame:
-        """The latest order's billing details per registered customer and per guest email."""
+        """The latest order's billing details per registered customer and per guest email (emails normalised in Python)."""
         sql = (
-            "SELECT customer_id, email, firstname, lastname, store_id, street, city, region, postcode, country_id, code FROM ("
+            "SELECT customer_id, email, firstname, lastname, store_id, street, city, region, postcode, country_id, code,"
+            " created_at, entity_id FROM ("
             " SELECT o.customer_id, LOWER(TRIM(o.customer_email)) AS email, o.customer_firstname AS firstname,"
             " o.customer_lastname AS lastname, o.store_id, a.street, a.city, a.region, a.postcode, a.country_id, r.code,"
+            " o.created_at, o.entity_id,"
             " ROW_NUMBER() OVER (PARTITION BY COALESCE(CAST(o.customer_id AS CHAR), LOWER(TRIM(o.customer_email)))"
             " ORDER BY o.created_at DESC, o.entity_id DESC) AS position"
             " FROM sales_order o LEFT JOIN sales_order_address a ON a.parent_id = o.entity_id AND a.address_type = 'billing'"
             " LEFT JOIN directory_country_region r ON r.region_id = a.region_id) ranked WHERE position = 1"
         )
-        return _frame(
-            self.engine,
-            sql,
-            [
-                "customer_id",
-                "email",
-                "firstname",
-                "lastname",
-                "store_id",
-                "street",
-                "city",
-                "region",
-                "postcode",
-                "country_id",
-                "region_code",
-            ],
-        )
+        columns = [
+            "customer_id",
+            "email",
+            "firstname",
+            "lastname",
+            "store_id",
+            "street",
+            "city",
+            "region",
+            "postcode",
+            "country_id",
+            "region_code",
+            "created_at",
+            "entity_id",
+        ]
+        orders = _frame(self.engine, sql, columns)
+        orders["email"] = orders["email"].map(normalise_email)
+        orders["customer_id"] = pd.to_numeric(orders["customer_id"], errors="coerce").astype("Int64")
+        orders["created_at"] = orders["created_at"].astype(str)
+        orders = orders.sort_values(["created_at", "entity_id"], ascending=False)
+        registered = orders[orders["customer_id"].notna()].drop_duplicates("customer_id")
+        guests = orders[orders["customer_id"].isna()].drop_duplicates("email")
+        return pd.concat([registered, guests], ignore_index=True).drop(columns=["created_at", "entity_id"])
 
     def store_languages(self) -> dict[int, str]:
         """Store id -> notice language ('es' for Spanish store views, else 'en')."""
@@ -335,6 +343,7 @@ class ScopeResolver:
             return ScopeResult(pd.DataFrame(columns=INDIVIDUAL_COLUMNS), unlinked, self.timings)
         started = time.monotonic()
         merged = pd.concat(frames, ignore_index=True)
+        merged["email"] = merged["email"].map(normalise_email)  # SQL LOWER() is ASCII-only in SQLite
         flag_columns = [c for c in merged.columns if c.startswith(("el:", "clear:"))]
         merged[flag_columns] = merged[flag_columns].fillna(False).astype(bool)
         merged = merged.groupby(["customer_id", "email"], dropna=False, sort=False)[flag_columns].max().reset_index()
@@ -376,7 +385,6 @@ class ScopeResolver:
         details = customers.drop(columns=["account_email"]).rename(columns={"customer_id": "primary_customer_id"})
         people = people.merge(details, on="primary_customer_id", how="left")
         orders = self.latest_orders()
-        orders["customer_id"] = pd.to_numeric(orders["customer_id"], errors="coerce").astype("Int64")
         by_customer = (
             orders[orders["customer_id"].notna()]
             .drop(columns=["email"])

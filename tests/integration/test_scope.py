@@ -168,3 +168,70 @@ def test_a_list_of_emails_scopes_exactly_those_people(seeded_store):
         keys=emails,
     )
     assert set(individuals["person"]) == set(emails)
+
+
+def test_new_scope_makes_a_new_version_and_an_unchanged_one_does_not(seeded_store, tmp_path):
+    import json
+
+    from include import incident_run
+    from include.lake import open_lake
+
+    lake = open_lake((tmp_path / "lake").as_uri())
+    base = {"incident_id": "INC-VER", "discovered_at": "2026-11-01T00:00:00Z"}
+    first = incident_run.resolve_scope(
+        validate_trigger({**base, "compromised_tables": ["customer_entity"]}), "run-1", url=seeded_store["url"], lake=lake
+    )
+    again = incident_run.resolve_scope(
+        validate_trigger({**base, "compromised_tables": ["customer_entity"]}), "run-2", url=seeded_store["url"], lake=lake
+    )
+    grown = incident_run.resolve_scope(
+        validate_trigger({**base, "compromised_tables": ["customer_entity", "sales_order"]}),
+        "run-3",
+        url=seeded_store["url"],
+        lake=lake,
+    )
+    assert (first["version"], first["new_version"]) == (1, True)
+    assert (again["version"], again["new_version"]) == (1, False)
+    assert (grown["version"], grown["new_version"]) == (2, True)
+    v1 = json.loads(lake.get("incidents/INC-VER/v1/summary.json"))
+    v2 = json.loads(lake.get("incidents/INC-VER/v2/summary.json"))
+    assert v2["changes_from_previous"]["from_version"] == 1
+    assert v2["changes_from_previous"]["individuals"] == v2["individuals"] - v1["individuals"] > 0
+    retried = incident_run.resolve_scope(
+        validate_trigger({**base, "compromised_tables": ["customer_entity", "sales_order"]}),
+        "run-3",
+        url=seeded_store["url"],
+        lake=lake,
+    )
+    assert retried["version"] == 2
+
+
+def test_scope_falls_back_to_the_scan_snapshots_when_the_store_is_unreachable(seeded_store, tmp_path):
+    from include import incident_run, scan
+    from include.lake import open_lake
+
+    lake = open_lake((tmp_path / "lake").as_uri())
+    for table in (
+        "customer_entity",
+        "customer_address_entity",
+        "sales_order",
+        "sales_order_address",
+        "customer_visitor",
+        "customer_log",
+    ):
+        scan.scan_table(table, "snap-1", url=seeded_store["url"], lake=lake, bucket_rows=500)
+    trigger = validate_trigger(
+        {
+            "incident_id": "INC-SNAP",
+            "discovered_at": "2026-11-01T00:00:00Z",
+            "compromised_tables": ["customer_entity", "sales_order"],
+        }
+    )
+    offline = incident_run.resolve_scope(trigger, "run-1", url="mysql+pymysql://root@127.0.0.1:9/none", lake=lake)
+    assert offline["source"] == "lake_snapshots"
+    online = resolve(seeded_store["url"], compromised_tables=["customer_entity", "sales_order"])
+    from_snapshots = incident_run.read_individuals(lake, "incidents/INC-SNAP/v1/affected.parquet.enc")
+    assert set(from_snapshots["person"]) == set(online["person"])
+    assert dict(zip(from_snapshots["person"], from_snapshots["jurisdiction"], strict=True)) == dict(
+        zip(online["person"], online["jurisdiction"], strict=True)
+    )
