@@ -202,6 +202,25 @@ def test_rerunning_an_incident_never_produces_a_second_notice(stack, running_air
     assert delivered and max(delivered.values()) == 1
 
 
+def test_breachctl_incident_start_triggers_through_the_api(stack, running_airflow, tmp_path):
+    import sys
+
+    api, legal = running_airflow["api"], running_airflow["legal"]
+    password = json.loads(Path(stack["env"]["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]).read_text())["admin"]
+    command = [sys.executable, "-m", "include.cli", "incident", "start", "--api-url", api.url, "--password", password]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**INCIDENT, "discovered_at": "last tuesday"}))
+    refused = subprocess.run([*command, str(bad)], capture_output=True, text=True, check=False)
+    assert refused.returncode == 2 and "discovered_at" in refused.stderr
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({**INCIDENT, "incident_id": "INC-CLI-1", "compromised_tables": ["customer_entity"]}))
+    started = subprocess.run([*command, str(good)], capture_output=True, text=True, check=True)
+    run = json.loads(started.stdout)
+    assert run["dag_id"] == "breach_incident"
+    assert wait_for(run, legal, approve="Approve", reason="drill") == "success"
+    assert (stack["lake"] / "incidents" / "INC-CLI-1" / "v1" / "obligations.json").exists()
+
+
 def planted_values(store_url: str) -> tuple[set[str], set[bytes]]:
     engine = sa.create_engine(store_url)
     pans, emails = set(), set()

@@ -144,3 +144,36 @@ def test_skeleton_renderer_gives_exactly_the_template_output(person, jurisdictio
         assert renderer.render(template, context, key="0123456789abcdef-key") == render(
             template, context, key="0123456789abcdef-key"
         )
+
+
+def test_breachctl_notices_sample_writes_every_template(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "include.cli",
+            "notices",
+            "sample",
+            "--jurisdiction",
+            "US-MA",
+            "--lang",
+            "es",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["banner.html", "email.html", "email.txt", "letter.html", "notice.html"]
+    assert len(done.stdout.splitlines()) == 5 and "Aviso de filtración de datos" in (tmp_path / "email.txt").read_text()
+    refused = subprocess.run(
+        [sys.executable, "-m", "include.cli", "notices", "sample", "--jurisdiction", "California", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 2 and "jurisdiction" in refused.stderr
