@@ -220,6 +220,15 @@ def meets(count: int, threshold: dict[str, Any]) -> bool:
     return COMPARISONS[threshold["comparison"]](count, threshold["count"])
 
 
+def threshold_reason(count: int, threshold: dict[str, Any], timing: str = "") -> str:
+    """Why a threshold-bound notice is, or is not, owed."""
+    if count == 0:
+        return "no resident requires notice"
+    if not meets(count, threshold):
+        return f"below threshold: {count} resident(s) notified, the rule applies at {threshold_text(threshold)}"
+    return f"{count} resident(s) notified, rule applies at {threshold_text(threshold)}" + (f"; {timing}" if timing else "")
+
+
 # -- per jurisdiction ---------------------------------------------------------------------------------------
 
 
@@ -328,16 +337,7 @@ def _regulator_obligation(
     if regulator.get("note"):
         timing = f"{timing}; {regulator['note']}" if timing else regulator["note"]
     required = count > 0 and meets(count, threshold)
-    if required:
-        reason = f"{count} resident(s) notified, rule applies at {threshold_text(threshold)}"
-        if jurisdiction.startswith("EU-") and regulator.get("encryption_exception"):
-            reason = f"{count} data subject(s) in {jurisdiction[3:]}; notify unless {regulator['encryption_exception']}"
-    elif count == 0:
-        reason = "no resident requires notice"
-    else:
-        reason = f"below threshold: {count} resident(s) notified, the rule applies at {threshold_text(threshold)}"
-    if timing and required:
-        reason += f"; {timing}"
+    reason = threshold_reason(count, threshold, timing)
     if required and due is None and individuals.due is None and depends_on:
         notes.append("The notice this depends on has no fixed date, so neither does this one.")
     after = None
@@ -377,12 +377,7 @@ def _cra_obligation(
         clock_at = clock_time(incident, clock_event, notes)
         due = apply_deadline(clock_at, deadline, jurisdiction)
         timing = ""
-    if required:
-        reason = f"{count} resident(s) notified, rule applies at {threshold_text(threshold)}" + (f"; {timing}" if timing else "")
-    elif count == 0:
-        reason = "no resident requires notice"
-    else:
-        reason = f"below threshold: {count} resident(s) notified, the rule applies at {threshold_text(threshold)}"
+    reason = threshold_reason(count, threshold, timing)
     return Obligation(
         id=f"{jurisdiction}/consumer_reporting_agencies",
         jurisdiction=jurisdiction,

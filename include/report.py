@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from include.charts import Series, line_chart
+from include.findings import KINDS
 from include.lake import Lake
 from include.monitor import check_incident, incident_ids, latest_version
 from include.notices.delivery import fold, read_events, settle_unconfirmed, status_counts
@@ -20,17 +21,6 @@ CCPA_DAMAGES = {
     "max": 799,
     "citation": "Cal. Civ. Code § 1798.150(a)(1)(A), amounts as adjusted by the CPPA from 2025-01-01",
 }
-TREND_KINDS = (
-    "plaintext_pan",
-    "stored_cvv",
-    "unencrypted_value",
-    "legacy_cipher",
-    "legacy_password_hash",
-    "minimisation",
-    "retention",
-    "orphaned_pii",
-    "schema_drift",
-)
 
 
 def scan_history(lake: Lake, runs: int = HISTORY_RUNS) -> list[dict[str, Any]]:
@@ -232,7 +222,7 @@ def render_report(metrics: dict[str, Any]) -> str:
         title="Compliance report",
         m=metrics,
         charts=charts(metrics) if metrics["trend"] else {},
-        kinds=TREND_KINDS,
+        kinds=KINDS,
     )
 
 

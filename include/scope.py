@@ -30,6 +30,7 @@ from include.source import SourceError
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 CREDENTIAL_ELEMENTS = {"user.authorization.password", "user.authorization.credentials"}
 STREAM_ROWS = 50_000
+PERSON_DETAILS = ("firstname", "lastname", "store_id", "street", "city", "region", "postcode", "country_id", "region_code")
 US_CODES = {code for _, code, _ in US_REGIONS}
 US_NAMES = {name.lower(): code for _, code, name in US_REGIONS}
 
@@ -249,20 +250,7 @@ class ScopeResolver:
             "a.country_id, r.code FROM customer_entity c LEFT JOIN customer_address_entity a ON a.entity_id = c.default_billing "
             "LEFT JOIN directory_country_region r ON r.region_id = a.region_id"
         )
-        columns = [
-            "customer_id",
-            "account_email",
-            "firstname",
-            "lastname",
-            "store_id",
-            "street",
-            "city",
-            "region",
-            "postcode",
-            "country_id",
-            "region_code",
-        ]
-        frame = _frame(self.engine, sql, columns)
+        frame = _frame(self.engine, sql, ["customer_id", "account_email", *PERSON_DETAILS])
         frame["residency_source"] = frame["country_id"].map(lambda v: "default_billing" if v else None)
         return frame if ids is None else frame[frame["customer_id"].isin(ids)]
 
@@ -279,22 +267,7 @@ class ScopeResolver:
             " FROM sales_order o LEFT JOIN sales_order_address a ON a.parent_id = o.entity_id AND a.address_type = 'billing'"
             " LEFT JOIN directory_country_region r ON r.region_id = a.region_id) ranked WHERE position = 1"
         )
-        columns = [
-            "customer_id",
-            "email",
-            "firstname",
-            "lastname",
-            "store_id",
-            "street",
-            "city",
-            "region",
-            "postcode",
-            "country_id",
-            "region_code",
-            "created_at",
-            "entity_id",
-        ]
-        orders = _frame(self.engine, sql, columns)
+        orders = _frame(self.engine, sql, ["customer_id", "email", *PERSON_DETAILS, "created_at", "entity_id"])
         orders["email"] = orders["email"].map(normalise_email)
         orders["customer_id"] = pd.to_numeric(orders["customer_id"], errors="coerce").astype("Int64")
         orders["created_at"] = orders["created_at"].astype(str)
