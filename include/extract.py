@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -424,12 +423,3 @@ def aggregate_checks(index: dict[str, Any]) -> dict[str, dict[str, Any]]:
             totals.setdefault(key, CheckStats()).add(CheckStats(**stats))
     return {key: stats.as_dict() for key, stats in totals.items()}
 
-
-def table_exists(engine: sa.Engine, table: str) -> bool:
-    """True when the source has the table."""
-    return sa.inspect(engine).has_table(table)
-
-
-def frame_of(table: pa.Table) -> pd.DataFrame:
-    """Snapshot rows as a DataFrame without the internal hash column."""
-    return table.drop_columns([HASH_COLUMN]).to_pandas()

@@ -6,7 +6,7 @@ import base64
 import json
 import logging
 import os
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -247,7 +247,3 @@ def approval_record(decision: dict[str, Any] | None) -> dict[str, Any]:
         "reason": str((decision.get("params_input") or {}).get("reason") or "")[:500],
     }
 
-
-def utcnow() -> datetime:
-    """Now (UTC)."""
-    return datetime.now(UTC)
