@@ -422,4 +422,3 @@ def aggregate_checks(index: dict[str, Any]) -> dict[str, dict[str, Any]]:
         for key, stats in (entry.get("checks") or {}).items():
             totals.setdefault(key, CheckStats()).add(CheckStats(**stats))
     return {key: stats.as_dict() for key, stats in totals.items()}
-

@@ -246,4 +246,3 @@ def approval_record(decision: dict[str, Any] | None) -> dict[str, Any]:
         "at": responded_at.isoformat() if isinstance(responded_at, datetime) else responded_at,
         "reason": str((decision.get("params_input") or {}).get("reason") or "")[:500],
     }
-

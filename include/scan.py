@@ -192,9 +192,9 @@ def coverage(table_results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             if not encrypted:
                 continue
             legacy = totals.get(f"{column.name}:current_cipher", {}).get("unexpected_count", 0)
-            checked = encrypted["element_count"]
+            checked = encrypted["element_count"] - encrypted.get("missing_count", 0)
             good = max(0, checked - encrypted["unexpected_count"] - legacy)
-            out[f"{spec.name}.{column.name}"] = {
+            out[f"{spec.name}.{column.name}"] = {  # over values present: an empty column is not plaintext
                 "rows_checked": checked,
                 "current_cipher_rows": good,
                 "coverage": round(good / checked, 4) if checked else 1.0,

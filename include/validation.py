@@ -51,18 +51,25 @@ class CheckStats:
     element_count: int = 0
     unexpected_count: int = 0
     sample_keys: list[Any] = field(default_factory=list)
+    missing_count: int = 0
 
     def add(self, other: CheckStats) -> None:
         """Accumulate another batch's result."""
         self.element_count += other.element_count
         self.unexpected_count += other.unexpected_count
+        self.missing_count += other.missing_count
         room = SAMPLE_KEYS - len(self.sample_keys)
         if room > 0:
             self.sample_keys.extend(other.sample_keys[:room])
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"element_count": self.element_count, "unexpected_count": self.unexpected_count, "sample_keys": self.sample_keys}
+        return {
+            "element_count": self.element_count,
+            "unexpected_count": self.unexpected_count,
+            "sample_keys": self.sample_keys,
+            "missing_count": self.missing_count,
+        }
 
 
 def suite_path(table: str) -> Path:
@@ -86,8 +93,8 @@ def suites_version() -> str:
     digest = hashlib.sha256()
     for path in sorted(SUITES_DIR.glob("*.json")):
         digest.update(path.name.encode() + path.read_bytes())
-    custom = SUITES_DIR.parent / "custom.py"
-    digest.update(custom.read_bytes())
+    for code in (SUITES_DIR.parent / "custom.py", Path(__file__)):
+        digest.update(code.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -201,6 +208,7 @@ class FrameValidator:
                 element_count=int(body.get("element_count") or 0),
                 unexpected_count=int(body.get("unexpected_count") or 0),
                 sample_keys=_sample_keys(body),
+                missing_count=int(body.get("missing_count") or 0),
             )
         return stats
 
