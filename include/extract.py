@@ -93,11 +93,25 @@ def build_query(engine: sa.Engine, spec: TableSpec, *, incremental: bool) -> Ext
     return ExtractQuery(select_sql=select, key_sql=key_sql, high_sql=high_sql)
 
 
-def rows_to_table(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
-    """Normalise rows, add each row's content hash, and build an Arrow table of the extract schema."""
-    normalised = [tuple(normalise(v) for v in row) for row in rows]
-    hashes = [hashlib.blake2b(repr(row).encode(), digest_size=12).hexdigest() for row in normalised]
-    columns = list(zip(*normalised, strict=True)) if normalised else [() for _ in range(len(schema) - 1)]
+def converted_columns(spec: TableSpec) -> list[int]:
+    """Positions of extract columns whose driver values need normalising (times, decimals, binary)."""
+    tables = magento_tables()
+    declared = [tables[spec.name].columns[c].type for c in spec.extract_columns]
+    declared += [tables[spec.parent.table].columns[c].type for c in spec.parent_context.values()]
+    return [
+        i
+        for i, kind in enumerate(declared)
+        if kind not in _INT_TYPES and kind not in ("varchar", "text", "mediumtext", "longtext")
+    ]
+
+
+def rows_to_table(rows: list[tuple[Any, ...]], schema: pa.Schema, convert: list[int] | None = None) -> pa.Table:
+    """Normalise the columns that need it, add each row's content hash, and build an Arrow table of the extract schema."""
+    width = len(schema) - 1
+    columns: list[Any] = list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
+    for position in range(width) if convert is None else convert:
+        columns[position] = [normalise(value) for value in columns[position]]
+    hashes = [hashlib.blake2b(repr(row).encode(), digest_size=12).hexdigest() for row in zip(*columns, strict=True)]
     arrays = [pa.array(list(values), type=schema.field(i).type) for i, values in enumerate(columns)]
     arrays.append(pa.array(hashes, type=pa.string()))
     return pa.Table.from_arrays(arrays, schema=schema)
@@ -171,6 +185,7 @@ class TableExtractor:
         self.suites_version = suites_version
         self.full_refresh = full_refresh
         self.schema = arrow_schema(spec)
+        self.convert = converted_columns(spec)
         self.prefix = f"state/snapshots/{spec.name}"
         self.index = self._load_json(f"{self.prefix}/index.json") or {
             "version": INDEX_VERSION,
@@ -217,7 +232,7 @@ class TableExtractor:
             rows = next(chunks, None)
             if rows is None:
                 return
-            table = rows_to_table(rows, self.schema)
+            table = rows_to_table(rows, self.schema, self.convert)
             self.result.seconds_reading += time.perf_counter() - started
             yield table
 
