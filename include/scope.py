@@ -13,6 +13,7 @@ import io
 import json
 import re
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -339,12 +340,15 @@ class ScopeResolver:
         return ScopeResult(individuals, unlinked, self.timings)
 
     def _individuals(self, merged: pd.DataFrame, customers: pd.DataFrame, flag_columns: list[str]) -> pd.DataFrame:
-        people = (
-            merged.groupby("person", sort=True)
-            .agg({**{c: "max" for c in flag_columns}, "customer_id": lambda s: sorted({int(v) for v in s.dropna()})})
-            .reset_index()
-            .rename(columns={"customer_id": "customer_ids"})
+        people = merged.groupby("person", sort=True)[flag_columns].max()
+        accounts = merged[["person", "customer_id"]].dropna().drop_duplicates().sort_values(["person", "customer_id"])
+        ids = (
+            {person: [int(i) for i in group] for person, group in accounts.groupby("person")["customer_id"]}
+            if len(accounts)
+            else {}
         )
+        people = people.reset_index()
+        people["customer_ids"] = [ids.get(person, []) for person in people["person"]]
         elements = sorted(c[3:] for c in flag_columns if c.startswith("el:"))
         exposed = people[[f"el:{e}" for e in elements]].to_numpy()
         clear = people[[f"clear:{e}" for e in elements]].to_numpy()
@@ -450,9 +454,16 @@ def affected_groups(individuals: pd.DataFrame, trigger: IncidentTrigger) -> list
     """AFFECTED.json groups: counts by jurisdiction and exposed / encrypted element sets."""
     if individuals.empty:
         return []
-    keys = individuals.apply(lambda r: (r["jurisdiction"], tuple(r["data_elements"]), tuple(r["encrypted_elements"])), axis=1)
+    keys = Counter(
+        zip(
+            individuals["jurisdiction"],
+            map(tuple, individuals["data_elements"]),
+            map(tuple, individuals["encrypted_elements"]),
+            strict=True,
+        )
+    )
     groups = []
-    for (jurisdiction, elements, encrypted), count in sorted(keys.value_counts().items()):
+    for (jurisdiction, elements, encrypted), count in sorted(keys.items()):
         groups.append(
             {
                 "jurisdiction": jurisdiction,
