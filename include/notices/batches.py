@@ -56,7 +56,9 @@ def plan_channels(
     """Who must be told (per the rules), and how: email, postal letter, or substitute notice."""
     people = individuals.copy()
     people["key"] = [notice_key(incident_id, p) for p in people["person"]]
-    signature = people.apply(lambda r: (r["jurisdiction"], tuple(r["data_elements"]), tuple(r["encrypted_elements"])), axis=1)
+    signature = list(
+        zip(people["jurisdiction"], map(tuple, people["data_elements"]), map(tuple, people["encrypted_elements"]), strict=True)
+    )
     verdicts: dict[tuple, bool] = {}
     for jurisdiction, elements, encrypted in set(signature):
         rule = _rule_for(jurisdiction, rules)
@@ -69,7 +71,8 @@ def plan_channels(
         )
         verdicts[(jurisdiction, elements, encrypted)] = assess_group(rule, rules, group).status == "notify"
     people["notify"] = [verdicts[s] for s in signature]
-    people["credentials_only"] = [is_credentials_only(list(e), rules) for e in people["data_elements"]]
+    credentials_only = {elements: is_credentials_only(list(elements), rules) for _, elements, _ in set(signature)}
+    people["credentials_only"] = [credentials_only[elements] for _, elements, _ in signature]
     people["already_batched"] = people["key"].isin(already_batched)
     email_ok = people["email_valid"].astype(bool) & ~people["credentials_only"]
     postal_ok = people["postal_valid"].astype(bool)
