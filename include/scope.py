@@ -111,6 +111,17 @@ def _frame(engine: sa.Engine, sql: str, columns: list[str], params: dict[str, An
     return pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=columns)
 
 
+def _aligned(exposure: pd.DataFrame, flag_columns: list[str]) -> pd.DataFrame:
+    """One table's exposure with every flag column as a boolean, typed ids and normalised emails, ready to concatenate."""
+    aligned = exposure.reindex(columns=["customer_id", "email", *flag_columns], fill_value=False)
+    aligned["customer_id"] = pd.to_numeric(aligned["customer_id"], errors="coerce").astype("Int64")
+    present = aligned["email"].notna()
+    emails = pd.Series(None, index=aligned.index, dtype="str")
+    emails[present] = aligned.loc[present, "email"].map(normalise_email)  # SQL LOWER() is ASCII-only in SQLite
+    aligned["email"] = emails
+    return aligned
+
+
 class ScopeResolver:
     """Resolves one incident against one source engine (MariaDB, MySQL or SQLite, including a snapshot copy)."""
 
@@ -316,12 +327,10 @@ class ScopeResolver:
         if not frames:
             return ScopeResult(pd.DataFrame(columns=INDIVIDUAL_COLUMNS), unlinked, self.timings)
         started = time.monotonic()
-        merged = pd.concat(frames, ignore_index=True)
-        merged["email"] = merged["email"].map(normalise_email)  # SQL LOWER() is ASCII-only in SQLite
-        flag_columns = [c for c in merged.columns if c.startswith(("el:", "clear:"))]
-        merged[flag_columns] = merged[flag_columns].fillna(False).astype(bool)
+        flag_columns = sorted({c for frame in frames for c in frame.columns if c.startswith(("el:", "clear:"))})
+        merged = pd.concat([_aligned(frame, flag_columns) for frame in frames], ignore_index=True)
+        del frames
         merged = merged.groupby(["customer_id", "email"], dropna=False, sort=False)[flag_columns].max().reset_index()
-        merged["customer_id"] = pd.to_numeric(merged["customer_id"], errors="coerce").astype("Int64")
         customers = self.customers(None)
         customers["customer_id"] = pd.to_numeric(customers["customer_id"]).astype("Int64")
         customers["account_email"] = customers["account_email"].map(normalise_email)
@@ -362,11 +371,10 @@ class ScopeResolver:
         details = customers.drop(columns=["account_email"]).rename(columns={"customer_id": "primary_customer_id"})
         people = people.merge(details, on="primary_customer_id", how="left")
         orders = self.latest_orders()
+        incomplete = people["residency_source"].isna() | people[["firstname", "lastname", "store_id"]].isna().any(axis=1)
+        needs_order = orders["customer_id"].isin(people.loc[incomplete, "primary_customer_id"].dropna())
         by_customer = (
-            orders[orders["customer_id"].notna()]
-            .drop(columns=["email"])
-            .add_prefix("o_")
-            .rename(columns={"o_customer_id": "primary_customer_id"})
+            orders[needs_order].drop(columns=["email"]).add_prefix("o_").rename(columns={"o_customer_id": "primary_customer_id"})
         )
         by_email = (
             orders[orders["customer_id"].isna()]
