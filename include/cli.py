@@ -239,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("file")
     start.add_argument("--api-url", default="http://localhost:8080")
     start.add_argument("--username", default="admin")
-    start.add_argument("--password", help="or AIRFLOW_API_PASSWORD")
+    start.add_argument("--password", help="prefer AIRFLOW_API_PASSWORD: a password on the command line shows in ps")
     start.set_defaults(func=cmd_incident_start)
     fulfil = incident.add_parser("fulfil", help="record that a regulator, agency or AG notice was made")
     fulfil.add_argument("--lake", required=True)

@@ -199,7 +199,6 @@ class TableExtractor:
         self.changed_parts: list[pa.Table] = []
         self.pending_changed = 0
         self.part_number = 0
-        self.superseded: list[str] = []
         self._validator: FrameValidator | None = None
 
     @property
@@ -295,9 +294,6 @@ class TableExtractor:
             self._write_bucket(bucket, old.filter(keep))
 
     def _write_bucket(self, bucket: int, table: pa.Table) -> None:
-        entry = self.index["buckets"].get(str(bucket))
-        if entry:
-            self.superseded.append(entry["key"])
         if table.num_rows == 0:
             self.index["buckets"].pop(str(bucket), None)
             return
@@ -336,6 +332,14 @@ class TableExtractor:
         stored = write_encrypted_table(self.lake, key, pa.concat_tables(self.changed_parts), self.wrapper)
         self.result.outputs.append(stored.as_dict())
         self.changed_parts, self.pending_changed = [], 0
+
+    def _delete_unreferenced_buckets(self) -> None:
+        """Remove bucket objects the committed index does not list: superseded ones, and any a failed attempt left."""
+        referenced = {entry["key"] for entry in self.index["buckets"].values()}
+        buckets = [key for key, _ in self.lake.list(f"{self.prefix}/") if key.rsplit("/", 1)[-1].startswith("bucket-")]
+        for key in buckets:
+            if key not in referenced:
+                self.lake.delete(key)
 
     # -- the run -----------------------------------------------------------------------------------------
 
@@ -421,8 +425,7 @@ class TableExtractor:
             self.result.outputs.append(stored.as_dict())
         if changed:
             self.lake.put(f"{self.prefix}/index.json", json.dumps(self.index, indent=1).encode())
-            for key in self.superseded:
-                self.lake.delete(key)
+        self._delete_unreferenced_buckets()
         if high is not None and (self.watermark or {}).get("high") != high:
             self.lake.put(f"state/watermarks/{self.spec.name}.json", json.dumps({"high": high, "run": self.run_slug}).encode())
         self.result.checks = aggregate_checks(self.index)

@@ -5,6 +5,7 @@ idempotent rerun, and a grep of every log, XCom and unencrypted lake file for th
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -207,14 +208,15 @@ def test_breachctl_incident_start_triggers_through_the_api(stack, running_airflo
 
     api, legal = running_airflow["api"], running_airflow["legal"]
     password = json.loads(Path(stack["env"]["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]).read_text())["admin"]
-    command = [sys.executable, "-m", "include.cli", "incident", "start", "--api-url", api.url, "--password", password]
+    command = [sys.executable, "-m", "include.cli", "incident", "start", "--api-url", api.url]
+    environment = {**os.environ, "AIRFLOW_API_PASSWORD": password}  # generated passwords may start with "-"
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({**INCIDENT, "discovered_at": "last tuesday"}))
-    refused = subprocess.run([*command, str(bad)], capture_output=True, text=True, check=False)
+    refused = subprocess.run([*command, str(bad)], capture_output=True, text=True, check=False, env=environment)
     assert refused.returncode == 2 and "discovered_at" in refused.stderr
     good = tmp_path / "good.json"
     good.write_text(json.dumps({**INCIDENT, "incident_id": "INC-CLI-1", "compromised_tables": ["customer_entity"]}))
-    started = subprocess.run([*command, str(good)], capture_output=True, text=True, check=True)
+    started = subprocess.run([*command, str(good)], capture_output=True, text=True, check=True, env=environment)
     run = json.loads(started.stdout)
     assert run["dag_id"] == "breach_incident"
     assert wait_for(run, legal, approve="Approve", reason="drill") == "success"
