@@ -122,9 +122,9 @@ def moto_endpoint() -> Iterator[str]:
     """A moto server speaking the S3/KMS/SES/SQS APIs over real HTTP on a free loopback port."""
     from moto.server import ThreadedMotoServer
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    from include.local_airflow import free_port
+
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     for name, value in {

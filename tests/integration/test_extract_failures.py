@@ -4,7 +4,6 @@ retry that ends exactly where an uninterrupted run would, with no stray object l
 from __future__ import annotations
 
 import json
-import socket
 import uuid
 from collections.abc import Iterator
 
@@ -17,6 +16,7 @@ from botocore.config import Config
 from include.extract import HASH_COLUMN, TableExtractor, read_encrypted_table
 from include.lake import Lake, LakeError, S3Lake, open_lake
 from include.lake_crypto import default_wrapper
+from include.local_airflow import free_port
 from include.pii_map import load_pii_map
 from include.source import SourceError, create_source_engine
 from tests.conftest import create_magento_database, drop_database
@@ -117,9 +117,7 @@ def test_a_connection_killed_mid_extract_commits_nothing_and_the_retry_converges
 def test_an_s3_endpoint_lost_mid_extract_commits_nothing_and_the_retry_converges(store_url, tmp_path):
     from moto.server import ThreadedMotoServer
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     client = boto3.client(
