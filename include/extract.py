@@ -38,6 +38,7 @@ HASH_COLUMN = "_row_hash"
 FAR_FUTURE = "9999-12-31 23:59:59"
 INDEX_VERSION = 1
 _INT_TYPES = {"tinyint", "smallint", "int", "bigint"}
+_DRIVER_NATIVE_TYPES = _INT_TYPES | {"varchar", "text", "mediumtext", "longtext"}
 _FLOAT_TYPES = {"decimal", "float", "double"}
 
 
@@ -98,11 +99,7 @@ def converted_columns(spec: TableSpec) -> list[int]:
     tables = magento_tables()
     declared = [tables[spec.name].columns[c].type for c in spec.extract_columns]
     declared += [tables[spec.parent.table].columns[c].type for c in spec.parent_context.values()]
-    return [
-        i
-        for i, kind in enumerate(declared)
-        if kind not in _INT_TYPES and kind not in ("varchar", "text", "mediumtext", "longtext")
-    ]
+    return [i for i, kind in enumerate(declared) if kind not in _DRIVER_NATIVE_TYPES]
 
 
 def rows_to_table(rows: list[tuple[Any, ...]], schema: pa.Schema, convert: list[int] | None = None) -> pa.Table:

@@ -115,10 +115,7 @@ def _aligned(exposure: pd.DataFrame, flag_columns: list[str]) -> pd.DataFrame:
     """One table's exposure with every flag column as a boolean, typed ids and normalised emails, ready to concatenate."""
     aligned = exposure.reindex(columns=["customer_id", "email", *flag_columns], fill_value=False)
     aligned["customer_id"] = pd.to_numeric(aligned["customer_id"], errors="coerce").astype("Int64")
-    present = aligned["email"].notna()
-    emails = pd.Series(None, index=aligned.index, dtype="str")
-    emails[present] = aligned.loc[present, "email"].map(normalise_email)  # SQL LOWER() is ASCII-only in SQLite
-    aligned["email"] = emails
+    aligned["email"] = aligned["email"].map(normalise_email, na_action="ignore")  # SQL LOWER() is ASCII-only in SQLite
     return aligned
 
 

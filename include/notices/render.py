@@ -6,11 +6,11 @@ import dataclasses
 import hashlib
 import io
 import re
-from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from markupsafe import escape
 
 from include.notices.content import CREDIT_REPORTING_AGENCIES, NoticeContext
 
@@ -93,22 +93,6 @@ def subject(context: NoticeContext) -> str:
     return gettext("Notice of Data Breach") + f" – {context.business.name}"
 
 
-def email_message(
-    context: NoticeContext, *, sender: str, recipient: str, key: str, domain: str = "notices.local"
-) -> EmailMessage:
-    """multipart/alternative email: the full text/plain part first, then the HTML part."""
-    message = EmailMessage()
-    message["Subject"] = subject(context)
-    message["From"] = formataddr((context.business.name, sender))
-    message["To"] = recipient
-    message["Message-ID"] = make_msgid(idstring=key[:32], domain=domain)
-    message["X-Notice-Key"] = key
-    message["Content-Language"] = context.language
-    message.set_content(render("email.txt", context, key=key))
-    message.add_alternative(render("email.html", context, key=key), subtype="html")
-    return message
-
-
 PLACEHOLDER = re.compile("\u27e6(name|address|key)\u27e7")
 
 
@@ -129,8 +113,6 @@ class SkeletonRenderer:
 
     def render(self, template: str, context: NoticeContext, *, key: str = "notice") -> str:
         """Same output as render(template, context, key=key)."""
-        from markupsafe import escape
-
         name = f"{context.first_name} {context.last_name}".strip()
         signature = (
             template,

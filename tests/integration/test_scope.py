@@ -211,14 +211,7 @@ def test_scope_falls_back_to_the_scan_snapshots_when_the_store_is_unreachable(se
     from include.lake import open_lake
 
     lake = open_lake((tmp_path / "lake").as_uri())
-    for table in (
-        "customer_entity",
-        "customer_address_entity",
-        "sales_order",
-        "sales_order_address",
-        "customer_visitor",
-        "customer_log",
-    ):
+    for table in incident_run.SNAPSHOT_TABLES:
         scan.scan_table(table, "snap-1", url=seeded_store["url"], lake=lake, bucket_rows=500)
     trigger = validate_trigger(
         {

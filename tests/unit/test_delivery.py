@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email
 from typing import Any
 
 import pandas as pd
@@ -92,9 +93,20 @@ def test_batches_are_encrypted_chunked_and_carry_one_key_per_person(file_lake):
     )
     assert manifest["by_channel"] == {"email": 5, "postal": 1, "none": 1} and manifest["substitute_covered"] == 1
     records = read_batch(file_lake, "incidents/INC-D/v1/batches/email/batch-00001.jsonl.gz.enc")
-    assert len({r["key"] for r in records}) == 5 and "Content-Type: multipart/alternative" in mime_message(records[0])
+    assert len({r["key"] for r in records}) == 5
     assert b"person0@example.com" not in file_lake.get("incidents/INC-D/v1/batches/email/batch-00001.jsonl.gz.enc")
     assert records[0]["key"] == notice_key("INC-D", "person0@example.com")
+
+
+def test_an_email_record_sends_as_multipart_alternative_with_a_full_text_part(file_lake):
+    batches(file_lake, 1, [person(0)])
+    record = read_batch(file_lake, "incidents/INC-D/v1/batches/email/batch-00001.jsonl.gz.enc")[0]
+    message = email.message_from_string(mime_message(record))
+    assert message.get_content_type() == "multipart/alternative"
+    assert message["To"] == "person0@example.com" and message["X-Notice-Key"] == record["key"]
+    assert [p.get_content_type() for p in message.walk() if not p.is_multipart()] == ["text/plain", "text/html"]
+    text = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    assert "What You Can Do" in text and "12 months" in text and "First0 Last" in text
 
 
 def test_a_new_version_only_batches_people_not_batched_before(file_lake):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import email
-
 import pytest
 from babel.messages.pofile import read_po
 
 from include.notices.content import synthetic_person
-from include.notices.render import LOCALES, TEMPLATES, email_message
+from include.notices.render import LOCALES, TEMPLATES
 from include.notices.samples import DEMO_BUSINESS, SAMPLE_INCIDENT, render_samples
 
 HOSTILE = {
@@ -87,28 +85,6 @@ def test_ssn_exposure_lists_the_credit_reporting_agencies_and_credentials_say_ch
 def test_gdpr_variant_names_the_authority_complaint_right():
     text = sample("EU-DE", "en")["email.txt"]
     assert "supervisory authority" in text and "dpo@harborlane.example" in text
-
-
-def test_email_is_multipart_alternative_with_a_full_text_part():
-    from include.notices.content import build_context
-    from include.rules import load_rules
-
-    context = build_context(
-        business=DEMO_BUSINESS,
-        incident=SAMPLE_INCIDENT,
-        person=synthetic_person("US-CA", "en"),
-        rules=load_rules(),
-        credit_monitoring_months=12,
-        notice_url="https://example.com/n",
-    )
-    message = email.message_from_string(
-        email_message(context, sender="privacy@example.com", recipient="a@example.com", key="k1").as_string()
-    )
-    assert message.get_content_type() == "multipart/alternative"
-    parts = [p.get_content_type() for p in message.walk() if not p.is_multipart()]
-    assert parts == ["text/plain", "text/html"]
-    text = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
-    assert "What You Can Do" in text and "12 months" in text
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in TEMPLATES.glob("*.j2")))
