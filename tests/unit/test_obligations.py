@@ -318,6 +318,12 @@ def test_output_fields_match_the_documented_shape():
         assert obligation["recipient"] in allowed and obligation["citation"]
 
 
+def breachctl_obligations(folder, *, check: bool) -> subprocess.CompletedProcess:
+    """`breachctl obligations` on the i.json and a.json in folder."""
+    command = ["obligations", "--incident", str(folder / "i.json"), "--affected", str(folder / "a.json")]
+    return subprocess.run([sys.executable, "-m", "include.cli", *command], capture_output=True, text=True, check=check)
+
+
 @pytest.mark.parametrize(
     ("incident", "affected", "field"),
     [
@@ -343,21 +349,7 @@ def test_output_fields_match_the_documented_shape():
 def test_cli_rejects_malformed_files_naming_the_field(tmp_path, incident, affected, field):
     (tmp_path / "i.json").write_text(json.dumps(incident))
     (tmp_path / "a.json").write_text(json.dumps(affected))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "include.cli",
-            "obligations",
-            "--incident",
-            str(tmp_path / "i.json"),
-            "--affected",
-            str(tmp_path / "a.json"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = breachctl_obligations(tmp_path, check=False)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and field in done.stderr
 
@@ -365,20 +357,6 @@ def test_cli_rejects_malformed_files_naming_the_field(tmp_path, incident, affect
 def test_cli_prints_the_engine_output(tmp_path):
     (tmp_path / "i.json").write_text(json.dumps({"incident_id": "INC-1", "discovered_at": DISCOVERED}))
     (tmp_path / "a.json").write_text(json.dumps({"groups": [group("US-CA", 501)]}))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "include.cli",
-            "obligations",
-            "--incident",
-            str(tmp_path / "i.json"),
-            "--affected",
-            str(tmp_path / "a.json"),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = breachctl_obligations(tmp_path, check=True)
     printed = {o["id"]: o for o in json.loads(done.stdout)["obligations"]}
     assert printed["US-CA/attorney_general_sample"]["due"] == "2026-04-16T23:59:59-08:00"
