@@ -28,6 +28,9 @@ services:
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: install node_modules/.installed services lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -19,14 +19,15 @@ os.environ.setdefault(
     "AIRFLOW_CONN_LAKE_ENCRYPTION", json.dumps({"conn_type": "generic", "password": base64.b64encode(os.urandom(32)).decode()})
 )
 
-from include.incident import validate_trigger
-from include.incident_run import summarise_individuals, write_individuals
-from include.lake import open_lake
-from include.obligations import obligations_document
-from include.pii_map import load_pii_map
-from include.rules import load_rules, parse_affected
-from include.scope import ScopeResolver, affected_groups
-from include.source import create_source_engine
+from include.incident.scope import ScopeResolver, affected_groups
+from include.incident.trigger import validate_trigger
+from include.incident.versions import summarise_individuals, write_individuals
+from include.lake.store import open_lake
+from include.legal.inputs import parse_affected
+from include.legal.obligations import obligations_document
+from include.legal.rules import load_rules
+from include.magento.source import create_source_engine
+from include.pii.map import load_pii_map
 
 TABLES = ["customer_entity", "customer_address_entity", "sales_order", "sales_order_address", "sales_order_payment"]
 

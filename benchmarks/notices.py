@@ -23,12 +23,13 @@ os.environ.setdefault(
 import jinja2
 import pandas as pd
 
-from include.lake import open_lake
-from include.notices.batches import build_batches
+from include.config import DEMO_BUSINESS
+from include.lake.store import open_lake
+from include.legal.rules import load_rules
+from include.notices.batches import NoticeSettings, build_batches
 from include.notices.content import CREDIT_REPORTING_AGENCIES, build_context, synthetic_person
 from include.notices.render import TEMPLATES, SkeletonRenderer, render
-from include.notices.samples import DEMO_BUSINESS, SAMPLE_INCIDENT
-from include.rules import load_rules
+from include.notices.samples import SAMPLE_INCIDENT
 
 JURISDICTIONS = (
     ["US-CA"] * 15 + ["US-TX"] * 10 + ["US-FL"] * 8 + ["US-NY"] * 7 + ["US-MA"] * 3 + ["US-WA"] * 3 + ["EU-DE", "EU-FR"]
@@ -39,6 +40,8 @@ ELEMENT_SETS = [
     ["user.name.first", "user.name.last", "user.contact.email", "user.government_id.national_identification_number"],
     ["user.contact.email", "user.authorization.password"],
 ]
+
+COST_PER_NOTICE = {"email": 0.05, "postal": 1.20}
 
 
 def people(count: int) -> pd.DataFrame:
@@ -114,11 +117,14 @@ def main() -> None:
         individuals=individuals,
         key_compromised=False,
         rules=load_rules(),
-        business=DEMO_BUSINESS,
-        incident=SAMPLE_INCIDENT,
-        credit_monitoring={"US-CA": 12},
-        sender="privacy@example.com",
-        notice_url="https://shop.example/notice",
+        settings=NoticeSettings(
+            business=DEMO_BUSINESS,
+            incident=SAMPLE_INCIDENT,
+            credit_monitoring={"US-CA": 12},
+            sender="privacy@example.com",
+            notice_url="https://shop.example/notice",
+        ),
+        cost_per_notice=COST_PER_NOTICE,
     )["manifest"]
     batch_seconds = time.perf_counter() - started
     size = sum(o["size"] for o in manifest["objects"])

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 from _common import machine, parser, peak_rss_mb
 
-from include.findings import KINDS, SEVERITIES
-from include.lake import open_lake
-from include.report import build_report
+from include.lake.store import open_lake
+from include.reporting.report import build_report
+from include.scan.findings import KINDS, SEVERITIES
 
 
 def history(lake, runs: int) -> None:

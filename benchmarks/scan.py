@@ -27,10 +27,10 @@ os.environ.setdefault(
 )
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-from include import scan
-from include.extract import build_query
-from include.lake import open_lake
-from include.pii_map import load_pii_map
+from include.lake.store import open_lake
+from include.pii.map import load_pii_map
+from include.scan import tasks as scan
+from include.scan.extract import build_query
 
 
 def bare_read_seconds(args, table: str, engine: sa.Engine) -> tuple[float, int]:

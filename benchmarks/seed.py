@@ -13,7 +13,7 @@ import json
 import sqlalchemy as sa
 from _common import database_url, machine, parser, peak_rss_mb, timed
 
-from include.demo_store import SeedConfig, seed_store
+from include.demo.store import SeedConfig, seed_store
 from include.magento.schema import mariadb_ddl_statements
 
 

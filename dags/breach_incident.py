@@ -22,12 +22,118 @@ import pendulum
 from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param, dag, task
 
-from include.incident import SCOPE_FILE_KINDS, SCOPE_KINDS
-from include.pii_map import fideslang_categories, load_pii_map
-from include.rules import ENTITY_TYPES
-from include.settings import SOURCE_POOL
+from include.config import SOURCE_POOL
+from include.incident.trigger import SCOPE_FILE_KINDS, SCOPE_KINDS
+from include.legal.inputs import ENTITY_TYPES
+from include.pii.map import fideslang_categories, load_pii_map
 
 OPTIONAL_TIME = {"type": ["null", "string"], "format": "date-time"}
+
+
+@task(retries=0)
+def validate_trigger(params=None, dag_run=None) -> dict:
+    """Validate the parameters again; a bad field fails the run here, before anything is written."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from include.incident.tasks import accept_trigger
+    from include.legal.inputs import InputError
+
+    try:
+        return accept_trigger(dict(params), dag_run=dag_run)
+    except InputError as error:
+        raise AirflowFailException(str(error)) from None
+
+
+@task(pool=SOURCE_POOL, show_return_value_in_logs=False)
+def resolve_scope(trigger: dict, run_id=None) -> dict:
+    """Every affected individual (encrypted in the lake), counts by jurisdiction, channel and residency."""
+    from include.incident import tasks
+    from include.incident.trigger import trigger_from
+
+    return tasks.resolve_scope(trigger_from(trigger), run_id)
+
+
+@task
+def compute_obligations(trigger: dict, scope: dict) -> dict:
+    """obligations.json and the obligations calendar for this version."""
+    from include.incident import tasks
+    from include.incident.trigger import trigger_from
+
+    return tasks.compute_obligations(trigger_from(trigger), scope["version"], new_version=scope["new_version"])
+
+
+@task.short_circuit
+def new_version(scope: dict) -> bool:
+    """Only a changed scope goes to approval and new notices."""
+    return scope["new_version"]
+
+
+@task(show_return_value_in_logs=False)
+def prepare_review(trigger: dict, scope: dict) -> dict:
+    """Counts, obligations and rendered samples for a synthetic person, for legal approval."""
+    from include.incident.trigger import trigger_from
+    from include.notices.review import prepare_review
+
+    return prepare_review(trigger_from(trigger), scope["version"])
+
+
+@task
+def record_decision(trigger: dict, scope: dict, decision: dict | None, run_id=None) -> dict:
+    """Record who approved or rejected, when and why; a rejection stops the run."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from include.incident.approval import record_decision
+    from include.incident.trigger import trigger_from
+
+    record = record_decision(trigger_from(trigger), scope["version"], decision, run_id)
+    if not record["approved"]:
+        raise AirflowFailException(f"notices rejected by {record['by']}: {record['reason'] or 'no reason given'}")
+    return record
+
+
+@task(show_return_value_in_logs=False)
+def build_batches(trigger: dict, scope: dict) -> dict:
+    """Render and chunk the notices of people not yet batched, per channel, encrypted."""
+    from include.incident.trigger import trigger_from
+    from include.notices.tasks import build
+
+    return build(trigger_from(trigger), scope["version"])
+
+
+@task(show_return_value_in_logs=False)
+def deliver(trigger: dict, run_id=None) -> dict:
+    """First delivery round (later rounds run in incident_deadline_monitor)."""
+    from include.notices.tasks import deliver
+
+    return deliver(trigger["incident_id"], run_id)
+
+
+@task
+def seal_evidence(
+    trigger: dict | None,
+    scope: dict | None,
+    obligations: dict | None,
+    review: dict | None,
+    batches: dict | None,
+    delivery: dict | None,
+    run_id=None,
+    dag_run=None,
+) -> dict | None:
+    """Manifest of everything this run wrote, chained into the ledger (a teardown: runs even when a step failed)."""
+    from include.evidence.seal import seal
+    from include.lake.keys import run_key
+
+    if trigger is None:
+        return None
+    results = {
+        "resolve_scope": scope,
+        "compute_obligations": obligations,
+        "prepare_review": review,
+        "build_batches": batches,
+        "deliver": delivery,
+    }
+    started_at = dag_run.start_date.isoformat() if dag_run and dag_run.start_date else None
+    return seal("breach_incident", run_id, results, run_slug=f"{trigger['incident_id']}-{run_key(run_id)}", started_at=started_at)
 
 
 @dag(
@@ -117,47 +223,6 @@ OPTIONAL_TIME = {"type": ["null", "string"], "format": "date-time"}
     },
 )
 def breach_incident():
-    @task(retries=0)
-    def validate_trigger(params=None, dag_run=None) -> dict:
-        """Validate the parameters again; a bad field fails the run here, before anything is written."""
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from include import incident_run
-        from include.rules import InputError
-
-        try:
-            return incident_run.accept_trigger(dict(params), dag_run=dag_run)
-        except InputError as error:
-            raise AirflowFailException(str(error)) from None
-
-    @task(pool=SOURCE_POOL, show_return_value_in_logs=False)
-    def resolve_scope(trigger: dict, run_id=None) -> dict:
-        """Every affected individual (encrypted in the lake), counts by jurisdiction, channel and residency."""
-        from include import incident_run
-
-        return incident_run.resolve_scope(incident_run.trigger_from(trigger), run_id)
-
-    @task
-    def compute_obligations(trigger: dict, scope: dict) -> dict:
-        """obligations.json and the obligations calendar for this version."""
-        from include import incident_run
-
-        return incident_run.compute_obligations(
-            incident_run.trigger_from(trigger), scope["version"], new_version=scope["new_version"]
-        )
-
-    @task.short_circuit
-    def new_version(scope: dict) -> bool:
-        """Only a changed scope goes to approval and new notices."""
-        return scope["new_version"]
-
-    @task(show_return_value_in_logs=False)
-    def prepare_review(trigger: dict, scope: dict) -> dict:
-        """Counts, obligations and rendered samples for a synthetic person, for legal approval."""
-        from include import incident_run, notice_run
-
-        return notice_run.prepare_review(incident_run.trigger_from(trigger), scope["version"])
-
     legal_approval = HITLOperator(
         task_id="legal_approval",
         subject="Approve breach notices for incident {{ ti.xcom_pull(task_ids='validate_trigger')['incident_id'] }}",
@@ -167,59 +232,6 @@ def breach_incident():
         response_timeout=timedelta(days=7),
         retries=0,
     )
-
-    @task
-    def record_decision(trigger: dict, scope: dict, decision: dict | None, run_id=None) -> dict:
-        """Record who approved or rejected, when and why; a rejection stops the run."""
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from include import incident_run
-
-        record = incident_run.record_decision(incident_run.trigger_from(trigger), scope["version"], decision, run_id)
-        if not record["approved"]:
-            raise AirflowFailException(f"notices rejected by {record['by']}: {record['reason'] or 'no reason given'}")
-        return record
-
-    @task(show_return_value_in_logs=False)
-    def build_batches(trigger: dict, scope: dict) -> dict:
-        """Render and chunk the notices of people not yet batched, per channel, encrypted."""
-        from include import incident_run, notice_run
-
-        return notice_run.build(incident_run.trigger_from(trigger), scope["version"])
-
-    @task(show_return_value_in_logs=False)
-    def deliver(trigger: dict, run_id=None) -> dict:
-        """First delivery round (later rounds run in incident_deadline_monitor)."""
-        from include import notice_run
-
-        return notice_run.deliver(trigger["incident_id"], run_id)
-
-    @task
-    def seal_evidence(
-        trigger: dict | None,
-        scope: dict | None,
-        obligations: dict | None,
-        review: dict | None,
-        batches: dict | None,
-        delivery: dict | None,
-        run_id=None,
-        dag_run=None,
-    ) -> dict | None:
-        """Manifest of everything this run wrote, chained into the ledger (a teardown: runs even when a step failed)."""
-        from include import incident_run
-
-        return incident_run.seal(
-            trigger,
-            run_id,
-            {
-                "resolve_scope": scope,
-                "compute_obligations": obligations,
-                "prepare_review": review,
-                "build_batches": batches,
-                "deliver": delivery,
-            },
-            started_at=dag_run.start_date.isoformat() if dag_run and dag_run.start_date else None,
-        )
 
     trigger = validate_trigger()
     scope = resolve_scope(trigger)

@@ -15,9 +15,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
-FINDINGS = Asset(name="magento_pii_findings")
+from include.assets import FINDINGS
 
 
 @dag(
@@ -34,28 +34,16 @@ def compliance_report():
     @task
     def build_report(run_id=None) -> dict:
         """metrics.json, metrics.csv and report.html."""
-        from include.extract import run_key
-        from include.lake import open_lake
-        from include.report import build_report
+        from include.reporting.tasks import report
 
-        return build_report(open_lake(), run_key(run_id))
+        return report(run_id)
 
     @task
-    def seal_evidence(report: dict, run_id=None) -> dict:
-        """Manifest of the report's outputs."""
-        from include import evidence
-        from include.extract import run_key
-        from include.lake import open_lake
+    def seal_evidence(report: dict, run_id=None) -> dict | None:
+        """Manifest of the report's outputs, chained into the ledger."""
+        from include.evidence.seal import seal
 
-        entry = evidence.seal_run(
-            open_lake(),
-            dag_id="compliance_report",
-            run_id=run_id,
-            outputs=[dict(o, task_id="build_report") for o in report["outputs"]],
-            versions={},
-            run_key=run_key(run_id),
-        )
-        return {"seq": entry["seq"]}
+        return seal("compliance_report", run_id, {"build_report": report})
 
     seal_evidence(build_report())
 

@@ -37,59 +37,40 @@ def incident_deadline_monitor():
     @task
     def open_incidents() -> list[str]:
         """Incidents with a resolved version."""
-        from include.lake import open_lake
-        from include.monitor import incident_ids
+        from include.monitoring.tasks import open_incidents
 
-        return incident_ids(open_lake())
+        return open_incidents()
 
     @task(show_return_value_in_logs=False, max_active_tis_per_dagrun=2)
     def delivery_round(incident_id: str, run_id=None) -> dict:
         """Provider events in, bounces to post, unsent notices out (idempotent)."""
-        from include import notice_run
+        from include.notices.tasks import deliver
 
-        return notice_run.deliver(incident_id, run_id)
+        return deliver(incident_id, run_id)
 
     @task
     def check_deadlines(rounds: list[dict], params=None, run_id=None) -> dict:
         """Every required obligation against the ledger and fulfilments."""
-        import json
+        from include.monitoring.tasks import check_deadlines
 
-        from include.extract import run_key
-        from include.lake import open_lake
-        from include.monitor import check_all
-
-        lake = open_lake()
-        status = check_all(lake, warn_days=float(params["warn_days"]))
-        stored = lake.put(f"alerts/{run_key(run_id)}/deadlines.json", json.dumps(status, indent=2).encode()).as_dict()
-        return {"alerts": status["alerts"], "checked": len(status["obligations"]), "outputs": [stored]}
+        return check_deadlines(run_id, float(params["warn_days"]))
 
     @task
     def raise_alerts(status: dict) -> None:
         """Fail (and so notify) when an unmet obligation is due within warn_days."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        if status["alerts"]:
-            lines = [
-                f"{a['incident_id']} {a['obligation']}: due {a['due']} ({a['days_left']} days), {a['progress']}"
-                for a in status["alerts"]
-            ]
-            raise AirflowFailException("deadlines at risk:\n" + "\n".join(lines))
+        from include.monitoring.tasks import alert_message
+
+        if message := alert_message(status):
+            raise AirflowFailException(message)
 
     @task
     def seal_evidence(rounds: list[dict] | None, status: dict | None, run_id=None) -> dict | None:
         """Manifest of this run's outputs."""
-        from include import evidence
-        from include.extract import run_key
-        from include.lake import open_lake
+        from include.evidence.seal import seal
 
-        outputs = [dict(o, task_id="delivery_round") for r in (rounds or []) if r for o in r["outputs"]]
-        outputs += [dict(o, task_id="check_deadlines") for o in (status or {}).get("outputs", [])]
-        if not outputs:
-            return None
-        entry = evidence.seal_run(
-            open_lake(), dag_id="incident_deadline_monitor", run_id=run_id, outputs=outputs, versions={}, run_key=run_key(run_id)
-        )
-        return {"seq": entry["seq"]}
+        return seal("incident_deadline_monitor", run_id, {"delivery_round": list(rounds or []), "check_deadlines": status})
 
     incidents = open_incidents()
     rounds = delivery_round.expand(incident_id=incidents)

@@ -19,11 +19,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, task
+from airflow.sdk import Param, dag, task
 
-from include.settings import SOURCE_POOL
-
-FINDINGS = Asset(name="magento_pii_findings")
+from include.assets import FINDINGS
+from include.config import SOURCE_POOL
 
 
 @dag(
@@ -53,28 +52,28 @@ def magento_pii_scan():
     @task
     def plan_scan() -> list[str]:
         """Mapped tables that exist in the source."""
-        from include import scan
+        from include.scan import tasks as scan
 
         return scan.plan_tables()
 
     @task(pool=SOURCE_POOL, map_index_template="{{ table }}", max_active_tis_per_dagrun=4)
     def scan_table(table: str, params=None, run_id=None) -> dict:
         """Extract changed rows of one table, merge into its snapshot, validate touched buckets."""
-        from include import scan
+        from include.scan import tasks as scan
 
         return scan.scan_table(table, run_id, full_refresh=params["full_refresh"])
 
     @task(pool=SOURCE_POOL)
     def relational_checks() -> list[dict]:
         """Retention and orphaned grid rows, as SQL in the source."""
-        from include import scan
+        from include.scan import tasks as scan
 
         return scan.relational_checks()
 
     @task(pool=SOURCE_POOL)
     def schema_drift() -> list[dict]:
         """Personal-looking columns and attributes the map does not cover."""
-        from include import scan
+        from include.scan import tasks as scan
 
         return scan.schema_drift()
 
@@ -83,7 +82,7 @@ def magento_pii_scan():
         table_results: list[dict], relational: list[dict], drift: list[dict], run_id=None, outlet_events=None
     ) -> dict:
         """findings.json and summary.json; the Asset event carries counts only."""
-        from include import scan
+        from include.scan import tasks as scan
 
         written = scan.write_scan_outputs(run_id, list(table_results), relational, drift)
         summary = written["summary"]
@@ -98,18 +97,18 @@ def magento_pii_scan():
     @task
     def purge_expired_extracts() -> list[str]:
         """Delete encrypted extracts past the policy's retention (recorded in the ledger)."""
-        from include import scan
+        from include.scan import tasks as scan
 
         return scan.purge_expired_extracts()
 
     @task
     def seal_evidence(table_results: list[dict], published: dict | None, run_id=None, dag_run=None) -> dict:
         """Manifest of every output of this run, chained into the ledger (a teardown: runs even when a table failed)."""
-        from include import scan
+        from include.evidence.seal import seal
 
-        outputs = [dict(o, task_id="scan_table") for r in (table_results or []) if r for o in r["outputs"]]
-        outputs += [dict(o, task_id="publish_findings") for o in (published or {}).get("outputs", [])]
-        return scan.seal(run_id, outputs, started_at=dag_run.start_date.isoformat() if dag_run and dag_run.start_date else None)
+        started_at = dag_run.start_date.isoformat() if dag_run and dag_run.start_date else None
+        results = {"scan_table": list(table_results or []), "publish_findings": published}
+        return seal("magento_pii_scan", run_id, results, started_at=started_at)
 
     plan = plan_scan()
     tables = scan_table.expand(table=plan)

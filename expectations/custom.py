@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-
 import pandas as pd
 from great_expectations.execution_engine import PandasExecutionEngine
 from great_expectations.expectations.expectation import ColumnMapExpectation
 from great_expectations.expectations.metrics import ColumnMapMetricProvider, column_condition_partial
 
-from include.cards import contains_pan
-from include.magento.crypto import ENC_ANY, ENC_SODIUM
-
-MIN_SODIUM_PAYLOAD = 28  # 12-byte nonce + 16-byte tag around an empty plaintext
-
-
-def is_magento_ciphertext(value: object) -> bool:
-    """True for a value in any Magento Encryptor format; sodium values must also decode to a full payload."""
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    if not isinstance(value, str) or not ENC_ANY.match(value):
-        return False
-    sodium = ENC_SODIUM.match(value)
-    if value.split(":", 2)[1] == "3":
-        return bool(sodium) and len(base64.b64decode(sodium["b64"])) >= MIN_SODIUM_PAYLOAD
-    return True
+from expectations.checks import contains_pan, is_magento_ciphertext
 
 
 class ColumnValuesHaveNoCardNumber(ColumnMapMetricProvider):
@@ -33,7 +16,7 @@ class ColumnValuesHaveNoCardNumber(ColumnMapMetricProvider):
     condition_metric_name = "column_values.no_card_number"
 
     @column_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(cls, column: pd.Series, **kwargs) -> pd.Series:
+    def _pandas(cls, column: pd.Series, **kwargs: object) -> pd.Series:
         has_digits = column.astype("string").str.contains(r"\d{4}", regex=True).fillna(False).astype(bool)
         result = pd.Series(True, index=column.index)
         if has_digits.any():
@@ -54,7 +37,7 @@ class ColumnValuesAreMagentoCiphertext(ColumnMapMetricProvider):
     condition_metric_name = "column_values.magento_ciphertext"
 
     @column_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(cls, column: pd.Series, **kwargs) -> pd.Series:
+    def _pandas(cls, column: pd.Series, **kwargs: object) -> pd.Series:
         return column.map(is_magento_ciphertext).astype(bool)
 
 

@@ -21,6 +21,16 @@ SEED_CUSTOMERS = 1200
 SEED_VIOLATIONS = 0.03
 
 
+SERVICE_MARKERS = {"mariadb", "s3", "airflow", "browser", "celery"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that need no service are `unit` tests (`pytest -m unit` runs them alone, in seconds)."""
+    for item in items:
+        if not SERVICE_MARKERS & {mark.name for mark in item.iter_markers()}:
+            item.add_marker(pytest.mark.unit)
+
+
 def _reachable(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=3):
@@ -37,7 +47,7 @@ def lake_key() -> str:
         {"conn_type": "generic", "password": key, "extra": {"key_id": "test-1"}}
     )
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
-    from include import lake_crypto
+    from include.lake import crypto as lake_crypto
 
     lake_crypto.default_wrapper.cache_clear()
     lake_crypto._pseudonym_secret.cache_clear()
@@ -90,7 +100,7 @@ def magento_schema_db(mariadb_server_url: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def seeded_store(mariadb_server_url: str) -> Iterator[dict]:
     """MariaDB with the real schema, seeded with planted violations; yields url and manifest."""
-    from include.demo_store import SeedConfig, seed_store
+    from include.demo.store import SeedConfig, seed_store
 
     url = create_magento_database(mariadb_server_url, "seeded")
     manifest = seed_store(url, SeedConfig(customers=SEED_CUSTOMERS, violations=SEED_VIOLATIONS, seed=7)).to_dict()
@@ -101,7 +111,7 @@ def seeded_store(mariadb_server_url: str) -> Iterator[dict]:
 @pytest.fixture(scope="session")
 def clean_store(mariadb_server_url: str) -> Iterator[dict]:
     """MariaDB with the real schema, seeded without violations."""
-    from include.demo_store import SeedConfig, seed_store
+    from include.demo.store import SeedConfig, seed_store
 
     url = create_magento_database(mariadb_server_url, "clean")
     manifest = seed_store(url, SeedConfig(customers=600, violations=0.0, seed=11)).to_dict()
@@ -112,7 +122,7 @@ def clean_store(mariadb_server_url: str) -> Iterator[dict]:
 @pytest.fixture
 def file_lake(tmp_path: Path):
     """An empty file lake."""
-    from include.lake import open_lake
+    from include.lake.store import open_lake
 
     return open_lake((tmp_path / "lake").as_uri())
 
@@ -122,7 +132,7 @@ def moto_endpoint() -> Iterator[str]:
     """A moto server speaking the S3/KMS/SES/SQS APIs over real HTTP on a free loopback port."""
     from moto.server import ThreadedMotoServer
 
-    from include.local_airflow import free_port
+    from include.demo.local_airflow import free_port
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -5,19 +5,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import random
-import re
 import string
 
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+from expectations import checks
 
 CURRENT_PASSWORD_VERSION = "3_32_2_67108864"  # noqa: S105 (a hash version tag, not a password)
 SALT_ALPHABET = string.ascii_letters + string.digits
 
-ENC_SODIUM = re.compile(
-    r"^(?P<key_version>\d+):3:(?P<b64>(?:[A-Za-z0-9+/]{4}){9,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4}))$"
-)
-ENC_ANY = re.compile(r"^\d+:(?:[0-3]:[A-Za-z0-9+/]+={0,2}|2:[A-Za-z0-9]{32}:[A-Za-z0-9+/]+={0,2})$")
-ENC_LEGACY = re.compile(r"^\d+:[0-2]:")
+ENC_ANY, ENC_LEGACY, ENC_SODIUM = checks.ENC_ANY, checks.ENC_LEGACY, checks.ENC_SODIUM
 
 
 def generate_crypt_key(rng: random.Random) -> str:
@@ -64,8 +62,6 @@ def make_salt(rng: random.Random) -> str:
 
 def argon2_hash(password: str, salt: str) -> str:
     """Real HASH_VERSION_ARGON2ID13_AGNOSTIC: Argon2id, 32-byte output, ops 2, 64 MiB, salt cut to 16 bytes."""
-    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
-
     kdf = Argon2id(salt=salt.encode()[:16].ljust(16, b"\0"), length=32, iterations=2, lanes=1, memory_cost=65536)
     return f"{kdf.derive(password.encode()).hex()}:{salt}:{CURRENT_PASSWORD_VERSION}"
 

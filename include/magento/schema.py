@@ -158,7 +158,7 @@ def sqlite_ddl(table: Table) -> list[str]:
 
 def mariadb_ddl_statements() -> list[str]:
     """The vendored DDL split into statements, in load order, for loading a fresh MariaDB database."""
-    statements = []
+    statements: list[str] = []
     for path in DDL_FILES:
         text = "\n".join(line for line in path.read_text().splitlines() if not line.startswith("--"))
         statements.extend(s.strip() for s in text.split(";\n") if s.strip())

@@ -1,0 +1,1 @@
+"""Notices: content, rendering, review samples, channel planning, batches and delivery."""

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from include.obligations import combination_matches
-from include.rules import RuleSet
+from include.config import Business
+from include.legal.obligations import combination_matches
+from include.legal.rules import RuleSet
 
 
 def N_(message: str) -> str:
@@ -66,18 +67,6 @@ CREDIT_REPORTING_AGENCIES = (
     {"name": "TransUnion", "phone": "1-888-909-8872", "address": "P.O. Box 2000, Chester, PA 19016", "web": "www.transunion.com"},
 )
 GOVERNMENT_ID = "user.government_id"
-
-
-@dataclass(frozen=True)
-class Business:
-    """Who is giving notice and how people reach them."""
-
-    name: str
-    phone: str
-    email: str
-    address: str
-    website: str
-    dpo_contact: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jinja2
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
 from markupsafe import escape
 
 from include.notices.content import CREDIT_REPORTING_AGENCIES, NoticeContext
@@ -30,10 +35,6 @@ TEMPLATE_FILES = {**CHANNEL_TEMPLATES, "banner_snippet.html": "banner_snippet.ht
 @cache
 def translations(language: str) -> Any:
     """gettext translations for a language, compiled in memory from its .po catalog (English is the source)."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-    from babel.support import NullTranslations, Translations
-
     if language == "en":
         return NullTranslations()
     po = LOCALES / language / "LC_MESSAGES" / "messages.po"
@@ -50,9 +51,6 @@ def translations(language: str) -> Any:
 @cache
 def environment(language: str) -> Any:
     """A Jinja2 environment bound to one language: autoescaped HTML, plain text for .txt templates."""
-    import jinja2
-    from babel.dates import format_date
-
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), disabled_extensions=("txt.j2",), default=True),
@@ -61,7 +59,7 @@ def environment(language: str) -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(translations(language), newstyle=True)
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension
     env.filters["longdate"] = lambda value: format_date(value, format="long", locale=language)
     env.globals.update(language=language, agencies=CREDIT_REPORTING_AGENCIES)
     return env

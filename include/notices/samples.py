@@ -5,19 +5,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from include.notices.content import Business, IncidentFacts, build_context, synthetic_person
+from include.config import DEMO_BUSINESS, Business
+from include.legal.inputs import AffectedGroup
+from include.legal.obligations import credit_monitoring_months
+from include.legal.rules import load_rules
+from include.notices.content import IncidentFacts, build_context, synthetic_person
 from include.notices.render import CHANNEL_TEMPLATES, render_all
-from include.obligations import _credit_monitoring
-from include.rules import AffectedGroup, load_rules
 
-DEMO_BUSINESS = Business(
-    name="Harbor Lane Financial",
-    phone="+1-800-555-0199",
-    email="privacy@harborlane.example",
-    address="100 Harbor Lane, San Francisco, CA 94105, USA",
-    website="https://shop.harborlane.example/",
-    dpo_contact="dpo@harborlane.example",
-)
 SAMPLE_INCIDENT = IncidentFacts(
     incident_id="SAMPLE-1",
     description="An unauthorized person gained access to part of the database behind our online store.",
@@ -39,7 +33,7 @@ def credit_monitoring_for(jurisdiction: str, elements: list[str]) -> int | None:
         return None
     rules = load_rules()
     group = AffectedGroup(jurisdiction=jurisdiction, count=1, data_elements=elements)
-    return _credit_monitoring(rules.for_jurisdiction(jurisdiction), [group], [])
+    return credit_monitoring_months(rules.for_jurisdiction(jurisdiction), [group], [])
 
 
 def render_samples(

@@ -1,0 +1,60 @@
+"""The auditors' evidence index: runs, incidents and audit events in an accessible HTML page, each with its hash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from include.evidence.verify import parse_document, verify
+from include.lake import keys
+from include.lake.ledger import ledger_keys, now_iso
+from include.lake.store import Lake
+from include.pages import render_page
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def index_entries(lake: Lake) -> dict[str, Any]:
+    """Runs (from the ledger's manifests) and audit events, for the auditors' HTML index."""
+    runs, audits = [], []
+    for key in ledger_keys(lake):
+        entry = parse_document(lake.get(key)) or {}
+        if entry.get("type") == "manifest" and lake.exists(entry.get("manifest", "")):
+            manifest = parse_document(lake.get(entry["manifest"])) or {}
+            runs.append(
+                {
+                    "seq": entry["seq"],
+                    "dag_id": manifest.get("dag_id"),
+                    "run_id": manifest.get("run_id"),
+                    "sealed_at": manifest.get("sealed_at"),
+                    "manifest": entry["manifest"],
+                    "manifest_sha256": entry["manifest_sha256"],
+                    "entry_hash": entry["entry_hash"],
+                    "outputs": manifest.get("outputs", []),
+                }
+            )
+        elif entry.get("type") == "audit":
+            audits.append({"seq": entry["seq"], **entry["event"], "entry_hash": entry["entry_hash"]})
+    incidents = sorted({incident for r in runs for o in r["outputs"] if (incident := keys.incident_of(o["path"]))})
+    return {"runs": runs, "audits": audits, "incidents": incidents}
+
+
+def write_index(lake: Lake, out: Path) -> Path:
+    """An accessible HTML index of runs, incidents and audit events, linking each artefact with its hash."""
+    entries = index_entries(lake)
+    report = verify(lake)
+    local_root = lake.url.removeprefix("file://") if lake.url.startswith("file://") else None
+    html = render_page(
+        TEMPLATES,
+        "evidence_index.html.j2",
+        title="Evidence index",
+        lake_url=lake.url,
+        local_root=local_root,
+        generated_at=now_iso(),
+        report=report,
+        **entries,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "index.html"
+    path.write_text(html, encoding="utf-8")
+    return path

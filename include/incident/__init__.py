@@ -1,0 +1,1 @@
+"""The incident run: trigger, scope resolution, versions, snapshots fallback, obligations calendar and legal approval."""

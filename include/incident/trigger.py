@@ -1,0 +1,97 @@
+"""The incident trigger: what responders send (form, REST API, SIEM, breachctl), validated again before any work."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal, get_args
+
+from pydantic import AwareDatetime, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from include.legal.inputs import Incident, InputError, first_error
+from include.pii.map import fideslang_categories, load_pii_map
+
+ScopeKind = Literal["all_rows", "orders_window", "customer_updates_window", "sessions_window", "lake_file"]
+ScopeFileKind = Literal["customer_ids", "order_increment_ids", "emails"]
+SCOPE_KINDS: tuple[ScopeKind, ...] = get_args(ScopeKind)
+SCOPE_FILE_KINDS: tuple[ScopeFileKind, ...] = get_args(ScopeFileKind)
+SCOPE_FILE_KEY = re.compile(r"^incidents/_inputs/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+\.(csv|txt|json)(\.enc)?$")
+
+
+class IncidentTrigger(Incident):
+    """Everything a breach_incident run needs, with cross-field rules; unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+    compromised_tables: list[str] = Field(min_length=1)
+    data_elements: list[str] = Field(default_factory=list)
+    encrypted: bool = False
+    key_compromised: bool = False
+    scope_kind: ScopeKind = "all_rows"
+    window_start: AwareDatetime | None = None
+    window_end: AwareDatetime | None = None
+    scope_file: str | None = None
+    scope_file_kind: ScopeFileKind | None = None
+    notes: str | None = Field(default=None, max_length=4000)
+    notice_description: str | None = Field(default=None, max_length=4000)
+
+    @field_validator("compromised_tables")
+    @classmethod
+    def _known_tables(cls, tables: list[str]) -> list[str]:
+        known = load_pii_map().tables
+        for table in tables:
+            if table not in known:
+                raise ValueError(f"unknown table {table[:64]!r}; choose tables from the PII map")
+        return list(dict.fromkeys(tables))
+
+    @field_validator("data_elements")
+    @classmethod
+    def _known_elements(cls, elements: list[str]) -> list[str]:
+        for element in elements:
+            if element not in fideslang_categories():
+                raise ValueError(f"unknown data element {element[:64]!r}; use fideslang categories")
+        return elements
+
+    @field_validator("scope_file")
+    @classmethod
+    def _scope_file(cls, key: str | None) -> str | None:
+        if key is not None and not SCOPE_FILE_KEY.match(key):
+            raise ValueError("must be a lake key under incidents/_inputs/<incident>/ ending in .csv, .txt or .json")
+        return key
+
+    @model_validator(mode="after")
+    def _scope(self) -> IncidentTrigger:
+        if self.scope_kind.endswith("_window"):
+            if self.window_start is None or self.window_end is None:
+                raise ValueError(f"window_start and window_end are required for scope_kind {self.scope_kind}")
+            if self.window_end < self.window_start:
+                raise ValueError("window_end is before window_start")
+        if self.scope_kind == "lake_file" and (self.scope_file is None or self.scope_file_kind is None):
+            raise ValueError("scope_file and scope_file_kind are required for scope_kind lake_file")
+        if (
+            self.key_compromised
+            and not self.encrypted
+            and not any(c.encrypted for t in self.compromised_tables for c in load_pii_map().tables[t].columns.values())
+        ):
+            raise ValueError("key_compromised is set but nothing compromised was encrypted")
+        return self
+
+
+def validate_trigger(conf: dict[str, Any]) -> IncidentTrigger:
+    """The trigger, or InputError naming the first bad field. Empty values from the form count as absent."""
+    cleaned = {k: v for k, v in (conf or {}).items() if v not in (None, "", [])}
+    law_enforcement = {k: cleaned.pop(f"le_{k}") for k in ("agency", "start", "end") if f"le_{k}" in cleaned}
+    if law_enforcement:
+        cleaned["law_enforcement_delay"] = law_enforcement
+    try:
+        return IncidentTrigger.model_validate(cleaned)
+    except ValidationError as error:
+        raise InputError(first_error(error, "invalid trigger: ")) from None
+
+
+def public_parameters(trigger: IncidentTrigger) -> dict[str, Any]:
+    """The trigger without internal notes, safe for logs, XCom and the audit trail."""
+    return trigger.model_dump(mode="json", exclude={"notes"})
+
+
+def trigger_from(document: dict[str, Any]) -> IncidentTrigger:
+    """Rebuild a validated trigger from its public form (as passed between tasks)."""
+    return IncidentTrigger.model_validate(document)

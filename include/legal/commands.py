@@ -1,0 +1,33 @@
+"""breachctl obligations: every obligation for an incident and its affected counts, without a pipeline run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from include.config import UsageError
+from include.legal.inputs import InputError, parse_affected, parse_incident
+from include.legal.obligations import obligations_document
+from include.legal.rules import load_rules
+
+
+def read_json(path: str, what: str) -> object:
+    """A JSON input file, or UsageError naming the file."""
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UsageError(f"{what}: no such file {path}") from None
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{what}: not valid JSON (line {error.lineno}, column {error.colno})") from None
+
+
+def obligations(args: argparse.Namespace) -> int:
+    """Print every obligation for an incident and its affected counts, as JSON."""
+    try:
+        incident = parse_incident(read_json(args.incident, "INCIDENT.json"))
+        affected = parse_affected(read_json(args.affected, "AFFECTED.json"))
+    except InputError as error:
+        raise UsageError(str(error)) from None
+    print(json.dumps(obligations_document(incident, affected, load_rules()), indent=2))
+    return 0

@@ -1,0 +1,1 @@
+"""Deadline monitoring: every open obligation against the delivery ledger and recorded fulfilments."""

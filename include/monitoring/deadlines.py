@@ -1,0 +1,101 @@
+"""Deadline monitoring: every open obligation against the delivery ledger and recorded fulfilments."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from include.incident.versions import incident_ids, latest_version
+from include.lake import keys
+from include.lake.store import Lake
+from include.lake.tables import read_table
+from include.legal.clock import apply_deadline
+from include.monitoring.fulfilments import fulfilments
+from include.notices.delivery.ledger import NOTIFIED, fold, read_events
+
+
+def notified_by_jurisdiction(lake: Lake, incident_id: str) -> dict[str, dict[str, Any]]:
+    """Per jurisdiction: people to notify, people notified, and when the last of them was notified."""
+    statuses = fold(read_events(lake, incident_id))
+    times: dict[str, str] = {}
+    for event in read_events(lake, incident_id):
+        if event["status"] in NOTIFIED:
+            times[event["key"]] = max(times.get(event["key"], ""), event["at"])
+    result: dict[str, dict[str, Any]] = {}
+    for key, _ in lake.list(keys.incident_prefix(incident_id) + "/"):
+        if not keys.is_batch_keys(key):
+            continue
+        table = read_table(lake, key, columns=["key", "jurisdiction", "already_batched"]).to_pylist()
+        for row in table:
+            if row["already_batched"]:
+                continue
+            entry = result.setdefault(
+                row["jurisdiction"], {"to_notify": 0, "notified": 0, "last_notified_at": None, "first_notified_at": None}
+            )
+            entry["to_notify"] += 1
+            status = statuses.get(row["key"])
+            if status and status.status in NOTIFIED:
+                entry["notified"] += 1
+                at = times.get(row["key"])
+                entry["last_notified_at"] = max(filter(None, [entry["last_notified_at"], at]), default=None)
+                entry["first_notified_at"] = min(filter(None, [entry["first_notified_at"], at]), default=None)
+    return result
+
+
+def check_incident(lake: Lake, incident_id: str, now: datetime, warn_days: float) -> list[dict[str, Any]]:
+    """Status of every required obligation of an incident's latest version."""
+    version = latest_version(lake, incident_id)
+    if version is None:
+        return []
+    document = json.loads(lake.get(keys.obligations(incident_id, version)))
+    delivered = notified_by_jurisdiction(lake, incident_id)
+    done = fulfilments(lake, incident_id)
+    statuses: dict[str, dict[str, Any]] = {}
+    for obligation in document["obligations"]:
+        if not obligation["required"]:
+            continue
+        due = datetime.fromisoformat(obligation["due"]) if obligation["due"] else None
+        met_at = None
+        if obligation["recipient"] == "individuals":
+            counts = delivered.get(obligation["jurisdiction"], {})
+            complete = counts.get("to_notify", 0) > 0 and counts["notified"] >= counts["to_notify"]
+            met_at = counts.get("last_notified_at") if complete else None
+            progress = f"{counts.get('notified', 0)} of {counts.get('to_notify', 0)} notified"
+        else:
+            met_at = done.get(obligation["id"], {}).get("at")
+            progress = "fulfilment recorded" if met_at else "no fulfilment recorded"
+        dependency = statuses.get(obligation.get("depends_on") or "")
+        if dependency and dependency["met_at"] and obligation.get("after_dependency"):
+            actual = datetime.fromisoformat(dependency["met_at"])
+            due = apply_deadline(actual, obligation["after_dependency"], obligation["jurisdiction"])
+            progress += f"; due recomputed from the actual notice date {actual.date().isoformat()}"
+        days_left = (due - now).total_seconds() / 86400 if due else None
+        alert = met_at is None and days_left is not None and days_left <= warn_days
+        statuses[obligation["id"]] = {
+            "incident_id": incident_id,
+            "version": version,
+            "obligation": obligation["id"],
+            "recipient": obligation["recipient"],
+            "jurisdiction": obligation["jurisdiction"],
+            "due": due.isoformat() if due else None,
+            "met_at": met_at,
+            "days_left": None if days_left is None else round(days_left, 2),
+            "progress": progress,
+            "alert": alert,
+            "overdue": bool(met_at is None and days_left is not None and days_left < 0),
+            "needs_legal_review": obligation["needs_legal_review"],
+        }
+    return list(statuses.values())
+
+
+def check_all(lake: Lake, now: datetime | None = None, warn_days: float = 3) -> dict[str, Any]:
+    """Every open obligation of every incident, and the alerts among them."""
+    now = now or datetime.now(UTC)
+    rows = [row for incident in incident_ids(lake) for row in check_incident(lake, incident, now, warn_days)]
+    return {
+        "checked_at": now.isoformat(timespec="seconds"),
+        "warn_days": warn_days,
+        "obligations": rows,
+        "alerts": [r for r in rows if r["alert"]],
+    }

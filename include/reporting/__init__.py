@@ -1,0 +1,1 @@
+"""The compliance report: metrics, trends and the accessible HTML report."""

@@ -1,0 +1,86 @@
+"""Deadline monitoring: unmet obligations near their due date raise alerts; delivery and filings meet them."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from include.legal.inputs import parse_affected, parse_incident
+from include.legal.obligations import obligations_document
+from include.legal.rules import load_rules
+from include.monitoring.deadlines import check_all
+from include.monitoring.fulfilments import record_fulfilment
+from include.notices.delivery.ledger import Event, write_events
+
+
+def incident_lake(lake, notified: int, *, count: int = 3) -> None:
+    incident = parse_incident({"incident_id": "INC-M", "discovered_at": "2026-03-02T09:00:00-08:00"})
+    affected = parse_affected(
+        {
+            "groups": [
+                {"jurisdiction": "US-CA", "count": count, "data_elements": ["user.name", "user.government_id"]},
+                {"jurisdiction": "US-VT", "count": 1, "data_elements": ["user.name", "user.government_id"]},
+            ]
+        }
+    )
+    lake.put(
+        "state/incidents/INC-M/versions.json",
+        json.dumps({"versions": [{"version": 1, "run_id": "r", "fingerprint": "f"}]}).encode(),
+    )
+    lake.put("incidents/INC-M/v1/obligations.json", json.dumps(obligations_document(incident, affected, load_rules())).encode())
+    keys = [f"k{i}" for i in range(count)]
+    table = pa.table(
+        {
+            "key": [*keys, "vt"],
+            "jurisdiction": ["US-CA"] * count + ["US-VT"],
+            "channel": ["email"] * (count + 1),
+            "substitute": [False] * (count + 1),
+            "language": ["en"] * (count + 1),
+            "already_batched": [False] * (count + 1),
+        }
+    )
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    lake.put("incidents/INC-M/v1/batches/keys.parquet", buffer.getvalue())
+    write_events(lake, "INC-M", [Event(k, "sent", "email", "2026-03-20T10:00:00+00:00") for k in keys[:notified]], "r1")
+
+
+def by_id(status: dict) -> dict[str, dict]:
+    return {row["obligation"]: row for row in status["obligations"]}
+
+
+def test_unmet_individual_notice_alerts_within_the_warning_window(file_lake):
+    incident_lake(file_lake, notified=2)
+    early = check_all(file_lake, now=datetime(2026, 3, 10, tzinfo=UTC), warn_days=3)
+    assert not by_id(early)["US-CA/individuals"]["alert"]
+    late = check_all(file_lake, now=datetime(2026, 3, 31, tzinfo=UTC), warn_days=3)
+    row = by_id(late)["US-CA/individuals"]
+    assert row["alert"] and row["progress"] == "2 of 3 notified" and not row["overdue"]
+    assert by_id(check_all(file_lake, now=datetime(2026, 4, 5, tzinfo=UTC)))["US-CA/individuals"]["overdue"]
+
+
+def test_everyone_notified_meets_the_obligation_and_moves_the_dependent_deadline(file_lake):
+    incident_lake(file_lake, notified=3, count=3)
+    status = by_id(check_all(file_lake, now=datetime(2026, 3, 30, tzinfo=UTC)))
+    assert status["US-CA/individuals"]["met_at"] == "2026-03-20T10:00:00+00:00" and not status["US-CA/individuals"]["alert"]
+
+
+def test_california_sample_is_due_15_days_after_the_actual_notice(file_lake):
+    incident_lake(file_lake, notified=501, count=501)
+    status = by_id(check_all(file_lake, now=datetime(2026, 3, 25, tzinfo=UTC)))
+    sample = status["US-CA/attorney_general_sample"]
+    assert sample["due"] == "2026-04-04T23:59:59+00:00" and "actual notice date" in sample["progress"]
+
+
+def test_a_recorded_filing_meets_a_regulator_obligation(file_lake):
+    incident_lake(file_lake, notified=1)
+    assert by_id(check_all(file_lake, now=datetime(2026, 3, 22, tzinfo=UTC)))["US-VT/attorney_general_preliminary"]["alert"]
+    record_fulfilment(
+        file_lake, "INC-M", "US-VT/attorney_general_preliminary", datetime(2026, 3, 19, tzinfo=UTC), "legal", "VT-123"
+    )
+    row = by_id(check_all(file_lake, now=datetime(2026, 3, 22, tzinfo=UTC)))["US-VT/attorney_general_preliminary"]
+    assert row["met_at"] and not row["alert"]
