@@ -180,7 +180,10 @@ class Config:
     def from_env(cls, env: Mapping[str, str]) -> Config:
         """Settings from environment variables and the AWS connection's extra (SSE-KMS key, Object Lock days)."""
         aws_conn_id = env.get("LAKE_AWS_CONN_ID", "aws_lake")
-        aws_extra = get_connection(aws_conn_id, env).extra if has_connection(aws_conn_id, env) else {}
+        lake_url = env.get("LAKE_URL") or (PROJECT_ROOT / "lake").as_uri()
+        on_s3 = lake_url.startswith("s3://") and has_connection(aws_conn_id, env)  # the extra matters only for S3 lakes
+        aws_extra = get_connection(aws_conn_id, env).extra if on_s3 else {}
+        lock_days = aws_extra.get("object_lock_days") or env.get("LAKE_LOCK_DAYS") or "2555"
         transport = env.get("NOTICE_EMAIL_TRANSPORT", "file")
         if transport not in TRANSPORTS:
             raise ConfigError(f"NOTICE_EMAIL_TRANSPORT must be one of {', '.join(TRANSPORTS)}, got {transport!r}")
@@ -195,7 +198,7 @@ class Config:
                 dpo_contact=env.get("BUSINESS_DPO_CONTACT", ""),
             )
         return cls(
-            lake_url=env.get("LAKE_URL") or (PROJECT_ROOT / "lake").as_uri(),
+            lake_url=lake_url,
             magento_conn_id=env.get("MAGENTO_CONN_ID", "magento_db"),
             aws_conn_id=aws_conn_id,
             key_conn_id=env.get("LAKE_KEY_CONN_ID", "lake_encryption"),
@@ -211,13 +214,7 @@ class Config:
                 "postal": _number(env, "NOTICE_COST_POSTAL", "1.20"),
             },
             kms_key_id=aws_extra.get("kms_key_id") or env.get("LAKE_KMS_KEY_ID") or None,
-            lock_days=int(
-                _number(
-                    {"object_lock_days": str(aws_extra.get("object_lock_days") or env.get("LAKE_LOCK_DAYS") or "")},
-                    "object_lock_days",
-                    "2555",
-                )
-            ),
+            lock_days=int(_number({"object_lock_days": str(lock_days)}, "object_lock_days", "2555")),
             code_version=env.get("PIPELINE_CODE_VERSION") or _git_commit(PROJECT_ROOT),
             expectations_dir=Path(env["EXPECTATIONS_DIR"]) if env.get("EXPECTATIONS_DIR") else _default_expectations_dir(),
         )

@@ -53,6 +53,7 @@ def test_every_setting_comes_from_the_environment(tmp_path: Path):
 
 def test_the_aws_connection_extra_wins_for_kms_and_object_lock():
     env = {
+        "LAKE_URL": "s3://bucket/prefix",
         "LAKE_KMS_KEY_ID": "from-env",
         "LAKE_LOCK_DAYS": "1",
         "AIRFLOW_CONN_AWS_LAKE": json.dumps({"conn_type": "aws", "extra": {"kms_key_id": "from-conn", "object_lock_days": 90}}),
@@ -102,3 +103,13 @@ def test_has_connection_is_false_when_nothing_defines_it(monkeypatch: pytest.Mon
 
 def test_the_demo_business_is_the_fallback_for_notices():
     assert DEMO_BUSINESS.name and DEMO_BUSINESS.email.endswith(".example")
+
+
+def test_a_file_lake_never_asks_airflow_for_connections():
+    """Reading the configuration must not import Airflow (5 s) when nothing on S3 needs its connection."""
+    import subprocess
+    import sys
+
+    probe = "import sys; from include.config import Config; Config.from_env({}); print('airflow' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)
+    assert done.stdout.strip() == "False"
