@@ -155,7 +155,7 @@ def person_records(
     """One person's records, by channel (email or postal, substitute, in-account banner)."""
     key = person["key"]
     base = {"key": key, "jurisdiction": person["jurisdiction"], "language": context.language, "variant": context.variant}
-    name = f"{context.first_name} {context.last_name}".strip()
+    name = context.display_name
     records: dict[str, dict[str, Any]] = {}
     if person["channel"] == "email":
         records["email"] = {

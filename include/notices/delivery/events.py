@@ -75,12 +75,16 @@ def _moment(value: Any) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="microseconds") if moment.tzinfo else None
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _headers(mail: dict[str, Any]) -> dict[str, str]:
     found: dict[str, str] = {}
     for header in mail.get("headers") or []:
         if isinstance(header, dict) and isinstance(header.get("name"), str) and isinstance(header.get("value"), str):
             found[header["name"].lower()] = header["value"]
-    common = mail.get("commonHeaders") if isinstance(mail.get("commonHeaders"), dict) else {}
+    common = _object(mail.get("commonHeaders"))
     if isinstance(common.get("messageId"), str):
         found.setdefault("message-id", common["messageId"])
     return found
@@ -97,12 +101,12 @@ def ses_event(body: str, event_id: str, *, handle: str | None = None) -> Provide
     except (ValueError, TypeError, KeyError):
         return ProviderEvent("ses", event_id, now, kind="unreadable", handle=handle)
     kind = _text(notification.get("eventType") or notification.get("notificationType"), 40)
-    mail = notification.get("mail") if isinstance(notification.get("mail"), dict) else {}
+    mail = _object(notification.get("mail"))
     headers = _headers(mail)
     status = SES_STATUS.get(kind or "") or ("failed" if kind in SES_FAILED else None)
     detail = None
     if status == "bounced":
-        bounce = notification.get("bounce") if isinstance(notification.get("bounce"), dict) else {}
+        bounce = _object(notification.get("bounce"))
         detail = _text(bounce.get("bounceType"), 40)
     incident, key = headers.get("x-notice-incident"), headers.get("x-notice-key")
     return ProviderEvent(

@@ -64,6 +64,7 @@ class Event:
     detail: str | None = None
     retry_at: str | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    reported_at: str | None = None  # when the provider says it happened (a letter's mailing date)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, without empty fields."""

@@ -288,7 +288,8 @@ class DeliveryRound:
         if not unreached | retry:
             return
         postal = self.adapters.get("postal")
-        letters, uncovered = [], []
+        letters: list[dict[str, Any]] = []
+        uncovered: list[tuple[str, str | None]] = []
         for record in self.records("email"):
             if record["key"] in unreached or record["key"] in retry:
                 if record.get("letter_html") and postal is not None:
@@ -372,7 +373,7 @@ class DeliveryRound:
         except BaseException:
             self.compact()
             if self.outputs:
-                seal_run(self.lake, dag_id="delivery_round", run_id=f"{self.round_key}-interrupted", outputs=list(self.outputs),
+                seal_run(self.lake, dag_id="delivery_round", run_id=f"{self.round_key}-interrupted", outputs=[dict(o) for o in self.outputs],
                          versions={}, run_key=f"{self.incident_id}-{self.round_key}-{self.journal.instance}")  # fmt: skip
             raise
 

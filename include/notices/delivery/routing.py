@@ -60,10 +60,11 @@ class EventRouter:
         person = self.people[key]
         found = []
         if person.status == "sending" and event.provider_id != person.provider_id and event.kind != "acknowledgement":
-            detail = "reconciled: the provider reported on the message"
-            found.append(Event(key, "sent", person.channel, now_iso(), event.provider_id, detail))
+            note = "reconciled: the provider reported on the message"
+            found.append(Event(key, "sent", person.channel, now_iso(), event.provider_id, note))
         event_id = f"{event.source}:{event.event_id}"[:80]
-        found.append(Event(key, event.status, person.channel, now_iso(), event.provider_id, event.detail, id=event_id))
+        at, detail = now_iso(), event.detail
+        found.append(Event(key, event.status, person.channel, at, event.provider_id, detail, id=event_id, reported_at=event.at))
         return found
 
     def take(self, sources: list[EventSource]) -> list[Event]:
@@ -83,8 +84,8 @@ class EventRouter:
                 else:
                     self.taken += 1
                     events.extend(found)
-        for source, kept in unmatched.items():
-            return_unmatched(self.lake, source, kept)
+        for name, kept in unmatched.items():
+            return_unmatched(self.lake, name, kept)
         self.unrouted = unrouted_count(self.lake)
         return events
 
