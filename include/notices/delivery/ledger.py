@@ -178,7 +178,7 @@ def fold(events: list[dict[str, Any]]) -> dict[str, PersonStatus]:
         if person is None:
             if status in PROVIDER:
                 continue
-            person = people[event["key"]] = PersonStatus(status, event.get("channel", ""))
+            person = people[event["key"]] = PersonStatus("", event.get("channel", ""))
         person.history.append(status)
         if not _applies(person, status, provider_id):
             continue
