@@ -32,7 +32,7 @@ from include.notices.addresses import Mailbox, parse_mailbox
 from include.notices.delivery.events import ProviderEvent, ack_events, ses_event
 from include.notices.delivery.hpke import seal_for_recipient
 
-QUEUE_ID = re.compile(r"(?:queued as|id=|ok:?)\s*<?([A-Za-z0-9._@-]{4,64})>?", re.IGNORECASE)
+QUEUE_ID = re.compile(r"(?:queued as|\bid[=:])\s*<?([A-Za-z0-9._@-]{4,64})>?", re.IGNORECASE)
 SES_TRANSIENT = ("Throttling", "ThrottlingException", "ServiceUnavailable", "TooManyRequestsException", "RequestTimeout")
 
 
