@@ -230,3 +230,40 @@ def test_a_crash_between_send_and_record_leaves_one_message_and_the_journal_is_r
     assert sorted(p.status for p in people.values()) == ["sent", "sent", "unconfirmed"]
     assert not list(file_lake.list(keys.delivery_journal_prefix("INC-D")))  # compacted into the ledger and sealed
     assert any(k.startswith("evidence/manifests/delivery_round/") for k, _ in file_lake.list("evidence/manifests/"))
+
+
+def test_a_letter_counts_as_mailed_only_when_the_mail_house_acknowledgement_is_ingested(file_lake, tmp_path):
+    import json
+
+    from include.monitoring.deadlines import notified_by_jurisdiction
+    from include.notices.delivery.adapters import FileOutboxAdapter
+
+    batches(file_lake, 1, [person(i, email=False) for i in range(3)])
+    postal = FileOutboxAdapter(tmp_path / "outbox" / "postal", "postal", None)
+    first = deliver_round(file_lake, "INC-D", {"postal": postal}, "r1", per_second=0)["summary"]
+    assert first["status"]["handed_over"] == 3 and notified_by_jurisdiction(file_lake, "INC-D")["US-CA"]["notified"] == 0
+    (outbox_file,) = (tmp_path / "outbox" / "postal").glob("*.jsonl")
+    ids = [json.loads(line)["id"] for line in outbox_file.read_text().splitlines()]
+    assert all(i.startswith("INC-D:postal:") for i in ids)
+    receipts = tmp_path / "outbox" / "postal" / "receipts"
+    receipts.mkdir()
+    lines = [{"id": ids[0], "status": "mailed", "at": "2026-11-30T09:00:00Z"}, {"id": ids[1], "status": "returned", "at": "2026-12-01T09:00:00Z"}]
+    (receipts / "ack-1.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n{not json\n")
+    second = deliver_round(file_lake, "INC-D", {"postal": postal}, "r2", per_second=0)["summary"]
+    assert second["status"]["mailed"] == 1 and second["status"]["handed_over"] == 1 and second["status"]["substitute"] == 1
+    assert second["unrouted_events"] == 1 and (receipts / "ingested" / "ack-1.jsonl").exists()
+    counts = notified_by_jurisdiction(file_lake, "INC-D")["US-CA"]
+    assert counts["notified"] == 1 and counts["first_notified_at"].startswith("2026-11-30T09:00:00")
+
+
+def test_the_substitute_web_notice_is_written_per_jurisdiction_and_language(file_lake):
+    californians = [{**person(i, email=False, postal=False), "language": "es"} for i in range(29)]
+    bay_staters = [{**person(100 + i, email=False, postal=False, jurisdiction="US-MA"), "region": "Massachusetts"} for i in range(2)]
+    manifest = batches(file_lake, 1, californians + bay_staters)
+    pages = {o["path"].rsplit("/", 1)[-1]: o for o in manifest["objects"] if o["channel"] == "substitute-web"}
+    assert sorted(pages) == ["notice-US-CA-es.html", "notice-US-MA-en.html"] and pages["notice-US-CA-es.html"]["records"] == 29
+    spanish = file_lake.get("incidents/INC-D/v1/batches/substitute/notice-US-CA-es.html").decode()
+    massachusetts = file_lake.get("incidents/INC-D/v1/batches/substitute/notice-US-MA-en.html").decode()
+    assert 'lang="es"' in spanish and "police report" not in spanish.lower()
+    assert 'lang="en"' in massachusetts and "police report" in massachusetts.lower()
+    assert "First0" not in spanish and "Main St" not in spanish  # nothing personal is ever posted
