@@ -17,7 +17,9 @@ from include.notices.samples import SAMPLE_INCIDENT
 
 TEMPLATES = ("email.txt", "email.html", "letter.html", "banner_snippet.html", "notice.html")
 # Names as stores hold them: anything, with extra weight on whitespace, separators and the renderer's own tokens.
-TRICKY = st.sampled_from([" ", "\t", "\n", "\u2028", "\u2029", "\u0085", "\u00a0", "\u27e6name\u27e7", "\u27e6key\u27e7", "<", "&", "'"])
+TRICKY = st.sampled_from(
+    [" ", "\t", "\n", "\u2028", "\u2029", "\u0085", "\u00a0", "\u27e6name\u27e7", "\u27e6key\u27e7", "<", "&", "'"]
+)
 NAME = st.one_of(st.text(max_size=30), st.lists(TRICKY, max_size=4).map("".join), st.just(""))
 LINES = st.lists(st.text(max_size=20), max_size=4)
 VARIANT = st.sampled_from([("US-CA", "en"), ("US-CA", "es"), ("US-MA", "es"), ("EU-DE", "en"), ("US-TX", "en")])
@@ -63,7 +65,7 @@ def test_batch_framing_gives_back_every_record_whatever_its_strings(records):
 def test_the_address_parser_never_raises_and_accepts_only_one_plain_mailbox(raw):
     mailbox = parse_mailbox(raw)
     if mailbox is not None:
-        assert raw.count("@") == 1 and not set(raw) & set(",;<>()\"\r\n \t")
+        assert raw.count("@") == 1 and not set(raw) & set(',;<>()"\r\n \t')
         assert mailbox.ascii is None or mailbox.ascii.isascii()
 
 

@@ -94,7 +94,9 @@ def test_concurrent_rounds_in_threads_send_each_person_once(file_lake):
     batches(file_lake, 1, [person(i) for i in range(60)])
     adapters = [Flaky(fail_at=10**6, error=RuntimeError(), delay=0.002) for _ in range(4)]
     threads = [
-        threading.Thread(target=deliver_round, args=(file_lake, "INC-D", {"email": a}, f"t{i}"), kwargs={"per_second": 0, "wait": 30})
+        threading.Thread(
+            target=deliver_round, args=(file_lake, "INC-D", {"email": a}, f"t{i}"), kwargs={"per_second": 0, "wait": 30}
+        )
         for i, a in enumerate(adapters)
     ]
     for thread in threads:
@@ -174,7 +176,10 @@ def test_one_bad_batch_record_is_quarantined_and_the_others_are_delivered(file_l
     summary = deliver_round(file_lake, "INC-D", {"email": adapter}, "r1", per_second=0)["summary"]
     assert sorted(adapter.sent) == sorted([good[0]["key"], good[2]["key"]]) and summary["quarantined"] == 2
     quarantined = delivery_status(file_lake, "INC-D")["quarantined"]
-    assert [(q["line"], q["reason"]) for q in quarantined] == [(2, "key: missing or not a notice key"), (3, "to: missing or not text")]
+    assert [(q["line"], q["reason"]) for q in quarantined] == [
+        (2, "key: missing or not a notice key"),
+        (3, "to: missing or not text"),
+    ]
     assert "example.com" not in file_lake.get(keys.delivery_quarantine("INC-D", "r1")).decode()
 
 
@@ -247,7 +252,10 @@ def test_a_letter_counts_as_mailed_only_when_the_mail_house_acknowledgement_is_i
     assert all(i.startswith("INC-D:postal:") for i in ids)
     receipts = tmp_path / "outbox" / "postal" / "receipts"
     receipts.mkdir()
-    lines = [{"id": ids[0], "status": "mailed", "at": "2026-11-30T09:00:00Z"}, {"id": ids[1], "status": "returned", "at": "2026-12-01T09:00:00Z"}]
+    lines = [
+        {"id": ids[0], "status": "mailed", "at": "2026-11-30T09:00:00Z"},
+        {"id": ids[1], "status": "returned", "at": "2026-12-01T09:00:00Z"},
+    ]
     (receipts / "ack-1.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n{not json\n")
     second = deliver_round(file_lake, "INC-D", {"postal": postal}, "r2", per_second=0)["summary"]
     assert second["status"]["mailed"] == 1 and second["status"]["handed_over"] == 1 and second["status"]["substitute"] == 1
@@ -258,7 +266,9 @@ def test_a_letter_counts_as_mailed_only_when_the_mail_house_acknowledgement_is_i
 
 def test_the_substitute_web_notice_is_written_per_jurisdiction_and_language(file_lake):
     californians = [{**person(i, email=False, postal=False), "language": "es"} for i in range(29)]
-    bay_staters = [{**person(100 + i, email=False, postal=False, jurisdiction="US-MA"), "region": "Massachusetts"} for i in range(2)]
+    bay_staters = [
+        {**person(100 + i, email=False, postal=False, jurisdiction="US-MA"), "region": "Massachusetts"} for i in range(2)
+    ]
     manifest = batches(file_lake, 1, californians + bay_staters)
     pages = {o["path"].rsplit("/", 1)[-1]: o for o in manifest["objects"] if o["channel"] == "substitute-web"}
     assert sorted(pages) == ["notice-US-CA-es.html", "notice-US-MA-en.html"] and pages["notice-US-CA-es.html"]["records"] == 29

@@ -304,12 +304,14 @@ class SmtpAdapter:
         sender = str(parse_mailbox(record["from"]).normalized)  # type: ignore[union-attr]  # mime_message checked it
         self._envelope(session, sender, to, utf8)
         try:
-            _, reply = session.data(payload)
+            code, reply = session.data(payload)  # smtplib raises for the 354, but returns the final reply's code
         except smtplib.SMTPDataError as error:
             raise self._refused(error.smtp_code, "DATA") from None
         except (OSError, smtplib.SMTPException) as error:
             self._drop()
             raise UncertainDeliveryError(f"SMTP connection lost during the data ({type(error).__name__})") from None
+        if code != 250:
+            raise self._refused(code, "DATA")
         queued = QUEUE_ID.search(reply.decode(errors="replace"))
         return Sent(str(message["Message-ID"]), f"queue id {queued.group(1)}" if queued else None)
 

@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypedDict
 
 from include.lake import keys
@@ -122,8 +123,8 @@ class DeliveryRound:
     ):
         self.lake, self.incident_id, self.adapters, self.round_key = lake, incident_id, adapters, round_key
         self.sleep, self.retry_backoff = sleep, retry_backoff
-        self.limiter = RateLimiter(per_second, sleep=sleep)
         self.guard = LeaseGuard(lease)
+        self.limiter = RateLimiter(per_second, sleep=self.pause)
         self.journal = Journal(lake, incident_id, round_key)
         self.sent: Counter[str] = Counter()
         self.counts: Counter[str] = Counter()
@@ -132,6 +133,16 @@ class DeliveryRound:
         self.quarantined: list[dict[str, Any]] = []
         self.people: dict[str, PersonStatus] = {}
         self.now = now_iso()
+
+    def pause(self, seconds: float) -> None:
+        """Sleep (rate limit, backoff) in slices, keeping the lease renewed meanwhile."""
+        lease = self.guard.lease
+        step = lease.ttl.total_seconds() / 4 if lease is not None else seconds
+        while seconds > 0:
+            self.sleep(min(seconds, step))
+            seconds -= step
+            if seconds > 0:
+                self.guard.ensure()
 
     def record(self, events: list[Event]) -> None:
         """Append events as one ledger object (provider events, coverage: nothing irreversible) and apply them."""
@@ -224,13 +235,14 @@ class DeliveryRound:
 
         def attempt() -> Sent:
             nonlocal attempts
-            if attempts:  # before a retry the previous attempt certainly failed, so losing the lease sends nothing
-                self.unless_lost(announced, self.guard.ensure)
+            if attempts:  # a retry: check the lease again after the backoff
+                self.guard.ensure()
             attempts += 1
             return as_sent(adapter.send(ready))
 
         try:
-            result: Sent | Exception = with_retries(attempt, sleep=self.sleep)
+            # losing the lease here happens only before an attempt, after certain failures: nothing was sent
+            result: Sent | Exception = self.unless_lost(announced, partial(with_retries, attempt, sleep=self.pause))
         except (PermanentDeliveryError, TransientDeliveryError, UncertainDeliveryError) as error:
             result = error
         if event := self.outcome(channel, record["key"], result, adapter):
@@ -373,9 +385,19 @@ class DeliveryRound:
         except BaseException:
             self.compact()
             if self.outputs:
-                seal_run(self.lake, dag_id="delivery_round", run_id=f"{self.round_key}-interrupted", outputs=[dict(o) for o in self.outputs],
-                         versions={}, run_key=f"{self.incident_id}-{self.round_key}-{self.journal.instance}")  # fmt: skip
+                self.seal_interrupted()
             raise
+
+    def seal_interrupted(self) -> None:
+        """What an interrupted round wrote, sealed into the evidence ledger (its task returns nothing to seal)."""
+        seal_run(
+            self.lake,
+            dag_id="delivery_round",
+            run_id=f"{self.round_key}-interrupted",
+            outputs=[dict(o) for o in self.outputs],
+            versions={},
+            run_key=f"{self.incident_id}-{self.round_key}-{self.journal.instance}",
+        )
 
 
 def skipped(incident_id: str, round_key: str, reason: str) -> DeliveryResult:
