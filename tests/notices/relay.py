@@ -76,7 +76,7 @@ class Handler:
             if behaviour.drop_after is not None and count == behaviour.drop_after:
                 behaviour.drop_after = None
                 server.transport.close()
-        return "250 2.0.0 Ok: queued as Q%05d" % count
+        return f"250 2.0.0 Ok: queued as Q{count:05d}"
 
 
 def start_relay(behaviour: Behaviour | None = None, *, smtputf8: bool = True) -> tuple[Relay, Controller]:

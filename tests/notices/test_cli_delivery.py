@@ -160,6 +160,6 @@ def test_bad_input_gives_one_line_naming_the_field(tmp_path, relay):
         (["reconcile", "--lake", lake, "--incident", "INC-D", "--outcome", "sent", "--reason", "x", "--by", "ops"], "key:"),
     ):
         process = breachctl(env, *args)
-        out, err = process.communicate(timeout=300)
+        _, err = process.communicate(timeout=300)
         assert process.returncode == 2 and err.strip().startswith(f"breachctl: {field}") and len(err.strip().splitlines()) == 1
     assert relay.accepted == []
