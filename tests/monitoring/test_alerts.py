@@ -101,3 +101,42 @@ def test_the_monitor_dag_sends_every_failure_to_the_notifiers():
     dag = module.incident_deadline_monitor()
     callbacks = dag.get_task("raise_alerts").on_failure_callback
     assert {type(c) for c in callbacks} == {AlertEmail, AlertWebhook}
+
+
+@pytest.mark.airflow
+def test_a_monitor_run_with_a_deadline_at_risk_alerts_by_email_and_webhook(tmp_path, webhook):
+    from include.demo.local_airflow import airflow_env, prepare_metadata_db, run_airflow
+    from include.lake.store import open_lake
+    from tests.monitoring.test_monitor import incident_lake
+
+    lake = open_lake((tmp_path / "lake").as_uri())
+    incident_lake(lake, notified=1)  # discovered in March 2026: everything still open is overdue now
+    relay, controller = start_relay()
+    port, received = webhook
+    smtp_extra = {"disable_tls": True, "disable_ssl": True, "from_email": "pipeline@example.com", "to": "oncall@example.com"}
+    env = airflow_env(
+        home=tmp_path / "home",
+        lake_url=lake.url,
+        magento={"conn_type": "sqlite", "host": str(tmp_path / "none.db")},
+        extra={
+            "AIRFLOW_CONN_ALERT_SMTP": json.dumps(
+                {"conn_type": "smtp", "host": "127.0.0.1", "port": relay.port, "extra": smtp_extra}
+            ),
+            "AIRFLOW_CONN_ALERT_WEBHOOK": json.dumps(
+                {"conn_type": "http", "host": f"http://127.0.0.1:{port}", "extra": {"endpoint": "/hook"}}
+            ),
+            "NOTICE_OUTBOX_DIR": str(tmp_path / "outbox"),
+        },
+    )
+    (tmp_path / "home").mkdir(exist_ok=True)
+    prepare_metadata_db(env, tmp_path / "logs")
+    try:
+        done = run_airflow(["dags", "test", "incident_deadline_monitor"], env, log=tmp_path / "monitor.log", timeout=600)
+    finally:
+        controller.stop()
+    log = (tmp_path / "monitor.log").read_text()
+    assert done.returncode != 0 and "deadlines at risk" in log
+    (message,) = relay.accepted
+    assert message.rcpt_tos == ["oncall@example.com"] and b"raise_alerts failed" in message.content
+    ((path, body),) = received
+    assert path == "/hook" and "INC-M US-CA/individuals" in body["text"] and "example.com" not in body["text"]
