@@ -277,3 +277,30 @@ def test_the_substitute_web_notice_is_written_per_jurisdiction_and_language(file
     assert 'lang="es"' in spanish and "police report" not in spanish.lower()
     assert 'lang="en"' in massachusetts and "police report" in massachusetts.lower()
     assert "First0" not in spanish and "Main St" not in spanish  # nothing personal is ever posted
+
+
+@pytest.mark.s3
+def test_concurrent_rounds_on_the_s3_lake_send_each_person_once(moto_endpoint):
+    import uuid
+
+    import boto3
+
+    from include.lake.store import S3Lake
+
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    bucket = f"lake-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    lake = S3Lake(bucket, "prod", s3)
+    batches(lake, 1, [person(i) for i in range(25)])
+    adapters = [Flaky(fail_at=10**6, error=RuntimeError(), delay=0.002) for _ in range(3)]
+    threads = [
+        threading.Thread(target=deliver_round, args=(lake, "INC-D", {"email": a}, f"s{i}"), kwargs={"per_second": 0, "wait": 60})
+        for i, a in enumerate(adapters)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sent = [key for adapter in adapters for key in adapter.sent]
+    assert len(sent) == len(set(sent)) == 25
+    assert not list(lake.list(keys.delivery_journal_prefix("INC-D")))
