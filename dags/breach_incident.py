@@ -102,7 +102,7 @@ def build_batches(trigger: dict, scope: dict) -> dict:
 
 @task(show_return_value_in_logs=False)
 def deliver(trigger: dict, run_id=None) -> dict:
-    """First delivery round (later rounds run in incident_deadline_monitor)."""
+    """First delivery round, as `breachctl notices deliver` runs it (later rounds run in incident_deadline_monitor)."""
     from include.notices.tasks import deliver
 
     return deliver(trigger["incident_id"], run_id)

@@ -3,13 +3,15 @@
 
 Tracks every open incident until each person is notified or covered by a substitute notice:
 
-1. runs a delivery round per incident (provider events such as bounces and complaints come in, bounced email
-   falls back to a postal letter, anything never sent is sent; nothing is ever sent twice);
+1. runs a delivery round per incident, the same function as `breachctl notices deliver` (provider events such
+   as bounces, complaints and the mail house's acknowledgements come in, bounced email falls back to a postal
+   letter, anything never sent is sent; one round per incident at a time, so nothing is ever sent twice);
 2. compares every required obligation's due date with the delivery ledger and the fulfilments recorded with
    `breachctl incident fulfil`, recomputing dependent deadlines (California's sample to the Attorney General)
    from the actual notice date once it is known;
 3. writes `<lake>/alerts/<run>/deadlines.json` and **fails `raise_alerts`** when an obligation that is not met
-   falls due within `warn_days`, so Airflow's failure notifications reach the on-call team.
+   falls due within `warn_days`; every task failure goes to the on-call team by email (connection `alert_smtp`)
+   and webhook (connection `alert_webhook`: Slack, Teams, PagerDuty).
 
 Hourly, because GDPR Art. 33 and NYDFS 500.17 run on 72-hour clocks.
 """
@@ -21,6 +23,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from include.monitoring.notifiers import alert_notifiers
+
 
 @dag(
     dag_id="incident_deadline_monitor",
@@ -30,7 +34,12 @@ from airflow.sdk import Param, dag, task
     max_active_runs=1,
     doc_md=__doc__,
     tags=["compliance", "incident", "monitoring"],
-    default_args={"owner": "incident-response", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={
+        "owner": "incident-response",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "on_failure_callback": alert_notifiers(),
+    },
     params={"warn_days": Param(3, type="number", minimum=0, title="Alert this many days before a deadline")},
 )
 def incident_deadline_monitor():

@@ -63,13 +63,38 @@ def add_evidence(sub: argparse._SubParsersAction) -> None:
 
 
 def add_notices(sub: argparse._SubParsersAction) -> None:
-    """breachctl notices sample."""
+    """breachctl notices sample (and the delivery commands)."""
     notices = sub.add_parser("notices", help="notice templates").add_subparsers(dest="action", required=True)
     sample = notices.add_parser("sample", help="render every template for a synthetic person")
     sample.add_argument("--jurisdiction", required=True, help="US-CA, US-MA, EU-DE, ...")
     sample.add_argument("--lang", default="en")
     sample.add_argument("--out", required=True)
     _handler(sample, "include.notices.commands:sample")
+    add_notice_delivery(notices)
+
+
+def add_notice_delivery(notices: argparse._SubParsersAction) -> None:
+    """breachctl notices deliver | status | reconcile."""
+    deliver = notices.add_parser("deliver", help="run one delivery round for an incident (what the DAGs run)")
+    deliver.add_argument("--lake", required=True, help="lake URL (file:// or s3://bucket/prefix)")
+    deliver.add_argument("--incident", required=True)
+    deliver.add_argument("--transport", choices=["file", "smtp", "ses"], help="email transport (default NOTICE_EMAIL_TRANSPORT)")
+    deliver.add_argument("--wait", type=float, default=None, help="seconds to wait for a round already running (default 0)")
+    _handler(deliver, "include.notices.commands:deliver")
+    status = notices.add_parser("status", help="per-status counts and the unresolved notices (notice keys only)")
+    status.add_argument("--lake", required=True)
+    status.add_argument("--incident", required=True)
+    status.add_argument("--json", action="store_true")
+    _handler(status, "include.notices.commands:status")
+    reconcile = notices.add_parser("reconcile", help="resolve unconfirmed notices with a recorded reason")
+    reconcile.add_argument("--lake", required=True)
+    reconcile.add_argument("--incident", required=True)
+    reconcile.add_argument("--key", action="append", help="notice key from `notices status` (repeatable)")
+    reconcile.add_argument("--all-unconfirmed", action="store_true", help="every unconfirmed notice of the incident")
+    reconcile.add_argument("--outcome", required=True, choices=["sent", "not-sent"], help="what the relay's log shows")
+    reconcile.add_argument("--reason", required=True, help="what was checked, e.g. 'relay log: queued as 4F2A1'")
+    reconcile.add_argument("--by", required=True, help="who resolved it")
+    _handler(reconcile, "include.notices.commands:reconcile")
 
 
 def add_incident(sub: argparse._SubParsersAction) -> None:

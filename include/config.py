@@ -165,6 +165,12 @@ class Config:
     notice_send_rate: float = 50.0
     notice_outbox_dir: Path = PROJECT_ROOT / ".demo" / "outbox"
     ses_events_queue: str | None = None
+    ses_configuration_set: str | None = None
+    notice_lease_ttl: float = 120.0
+    notice_lease_wait: float = 0.0
+    notice_retry_backoff: float = 300.0
+    alert_smtp_conn_id: str = "alert_smtp"
+    alert_webhook_conn_id: str = "alert_webhook"
     cost_per_notice: Mapping[str, float] = field(default_factory=lambda: {"email": 0.05, "postal": 1.20})
     kms_key_id: str | None = None
     lock_days: int = 2555
@@ -209,6 +215,12 @@ class Config:
             notice_send_rate=_number(env, "NOTICE_SEND_RATE", "50"),
             notice_outbox_dir=Path(env.get("NOTICE_OUTBOX_DIR") or PROJECT_ROOT / ".demo" / "outbox"),
             ses_events_queue=env.get("NOTICE_SES_EVENTS_QUEUE") or None,
+            ses_configuration_set=env.get("NOTICE_SES_CONFIGURATION_SET") or None,
+            notice_lease_ttl=_number(env, "NOTICE_LEASE_TTL", "120"),
+            notice_lease_wait=_number(env, "NOTICE_LEASE_WAIT", "0"),
+            notice_retry_backoff=_number(env, "NOTICE_RETRY_BACKOFF", "300"),
+            alert_smtp_conn_id=env.get("ALERT_SMTP_CONN_ID", "alert_smtp"),
+            alert_webhook_conn_id=env.get("ALERT_WEBHOOK_CONN_ID", "alert_webhook"),
             cost_per_notice={
                 "email": _number(env, "NOTICE_COST_EMAIL", "0.05"),
                 "postal": _number(env, "NOTICE_COST_POSTAL", "1.20"),

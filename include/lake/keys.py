@@ -162,9 +162,9 @@ def batch_manifest(incident_id: str, version: int) -> str:
     return f"{batches_prefix(incident_id, version)}/manifest.json"
 
 
-def substitute_web_notice(incident_id: str, version: int) -> str:
-    """The web notice posted for substitute notice."""
-    return f"{batches_prefix(incident_id, version)}/substitute/notice.html"
+def substitute_web_notice(incident_id: str, version: int, jurisdiction: str, language: str) -> str:
+    """The web notice posted for substitute notice in one jurisdiction and language."""
+    return f"{batches_prefix(incident_id, version)}/substitute/notice-{jurisdiction}-{language}.html"
 
 
 def is_batch_object(key: str, channel: str) -> bool:
@@ -190,6 +190,52 @@ def delivery_events(incident_id: str, round_key: str, unique: str) -> str:
 def delivery_round(incident_id: str, round_key: str) -> str:
     """The summary of one delivery round."""
     return f"{INCIDENTS}{incident_id}/delivery/rounds/{round_key}.json"
+
+
+def delivery_quarantine(incident_id: str, round_key: str) -> str:
+    """Which batch records a round could not read (object key and line number, never the record)."""
+    return f"{INCIDENTS}{incident_id}/delivery/quarantine/{round_key}.json"
+
+
+DELIVERY_STATE = f"{STATE}delivery/"
+
+
+def delivery_journal_prefix(incident_id: str) -> str:
+    """Per-message journal of rounds in progress (compacted into delivery events at each chunk's end)."""
+    return f"{DELIVERY_STATE}incidents/{incident_id}/journal/"
+
+
+def delivery_journal(incident_id: str, instance: str, seq: int) -> str:
+    """One journal entry: the outcome of the previous message and the `sending` of the next."""
+    return f"{delivery_journal_prefix(incident_id)}{instance}-{seq:09d}.jsonl"
+
+
+def provider_inbox_prefix(incident_id: str) -> str:
+    """Provider events (deliveries, bounces, acknowledgements) filed under their incident, not yet in the ledger."""
+    return f"{DELIVERY_STATE}incidents/{incident_id}/inbox/"
+
+
+def provider_inbox(incident_id: str, source: str, unique: str) -> str:
+    """One object of provider events filed under an incident."""
+    return f"{provider_inbox_prefix(incident_id)}{source}-{unique}.jsonl"
+
+
+UNROUTED_EVENTS = f"{DELIVERY_STATE}unrouted/"
+
+
+def unrouted_events(source: str, unique: str) -> str:
+    """Provider events no incident claims (kept, retried on every routing pass, reported)."""
+    return f"{UNROUTED_EVENTS}{source}-{unique}.jsonl"
+
+
+def delivery_lease(incident_id: str) -> str:
+    """The lease name of an incident's delivery rounds (one round at a time)."""
+    return f"delivery/{incident_id}"
+
+
+def provider_events_lease(source: str) -> str:
+    """The lease name of the one consumer of a provider's event queue."""
+    return f"provider-events/{source}"
 
 
 def fulfilments_prefix(incident_id: str) -> str:

@@ -1,4 +1,9 @@
-"""breachctl incident fulfil: record that a regulator, agency or Attorney General notice was made."""
+"""breachctl incident fulfil: record that a regulator, agency or Attorney General notice was made.
+
+It also records the steps of a substitute notice, `<jurisdiction>/substitute_notice/posting` (with the posting's
+URL as reference), `.../media` and `.../regulator`: the monitor counts a substitute notice only once all the steps
+its rule requires are recorded.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,30 @@ from include.config import UsageError
 from include.lake.store import open_lake
 from include.monitoring.fulfilments import record_fulfilment
 
+SUBSTITUTE_STEPS = ("posting", "media", "regulator")
+
+
+def check_substitute_step(obligation: str, reference: str | None) -> None:
+    """A substitute-notice step is one of posting, media or regulator; a posting is recorded with its https URL."""
+    if "/substitute_notice" not in obligation:
+        return
+    step = obligation.rsplit("/", 1)[-1]
+    if obligation.count("/") != 2 or step not in SUBSTITUTE_STEPS:
+        raise UsageError(f"obligation: use <jurisdiction>/substitute_notice/<{'|'.join(SUBSTITUTE_STEPS)}>")
+    if step == "posting" and not (reference or "").startswith("https://"):
+        raise UsageError("reference: the posting's URL (https://...) is what proves the notice was posted")
+    if not reference:
+        raise UsageError(f"reference: say where the {step} notice was made (outlet, filing number)")
+
 
 def fulfil(args: argparse.Namespace) -> int:
     """Record that a regulator or agency notice was made."""
-    at = datetime.fromisoformat(args.at)
+    try:
+        at = datetime.fromisoformat(args.at)
+    except ValueError:
+        raise UsageError("at: give an ISO 8601 date-time with its UTC offset") from None
     if at.tzinfo is None:
         raise UsageError("at: give a date-time with its UTC offset")
+    check_substitute_step(args.obligation, args.reference)
     print(json.dumps(record_fulfilment(open_lake(args.lake), args.incident, args.obligation, at, args.by, args.reference)))
     return 0

@@ -1,4 +1,9 @@
-"""Deadline monitoring: every open obligation against the delivery ledger and recorded fulfilments."""
+"""Deadline monitoring: every open obligation against the delivery ledger and recorded fulfilments.
+
+Nothing counts as done before the record that proves it: an email accepted or delivered, a letter the mail house
+acknowledged as mailed (not one only handed to it), a substitute notice whose posting, media notice and any
+regulator step are recorded with `breachctl incident fulfil`, a filing recorded the same way.
+"""
 
 from __future__ import annotations
 
@@ -11,36 +16,73 @@ from include.lake import keys
 from include.lake.store import Lake
 from include.lake.tables import read_table
 from include.legal.clock import apply_deadline
+from include.legal.rules import load_rules
 from include.monitoring.fulfilments import fulfilments
+from include.notices.channels import substitute_step_id, substitute_steps
 from include.notices.delivery.ledger import NOTIFIED, fold, read_events
 
 
 def notified_by_jurisdiction(lake: Lake, incident_id: str) -> dict[str, dict[str, Any]]:
-    """Per jurisdiction: people to notify, people notified, and when the last of them was notified."""
-    statuses = fold(read_events(lake, incident_id))
+    """Per jurisdiction: people to notify, notified, handed to the mail house, covered by substitute notice, and when.
+
+    Notified means accepted by the relay or SES, delivered, or posted as the mail house acknowledged; a letter
+    only handed to the mail house and a substitute-notice coverage are counted apart (see individual_progress).
+    """
+    events = read_events(lake, incident_id)
+    statuses = fold(events)
     times: dict[str, str] = {}
-    for event in read_events(lake, incident_id):
-        if event["status"] in NOTIFIED:
-            times[event["key"]] = max(times.get(event["key"], ""), event["at"])
+    for event in events:
+        if event["status"] in NOTIFIED and statuses.get(event["key"]) and statuses[event["key"]].status in NOTIFIED:
+            at = event.get("reported_at") or event["at"]
+            times[event["key"]] = min(times.get(event["key"], at), at)
     result: dict[str, dict[str, Any]] = {}
     for key, _ in lake.list(keys.incident_prefix(incident_id) + "/"):
         if not keys.is_batch_keys(key):
             continue
-        table = read_table(lake, key, columns=["key", "jurisdiction", "already_batched"]).to_pylist()
-        for row in table:
+        for row in read_table(lake, key, columns=["key", "jurisdiction", "already_batched"]).to_pylist():
             if row["already_batched"]:
                 continue
             entry = result.setdefault(
-                row["jurisdiction"], {"to_notify": 0, "notified": 0, "last_notified_at": None, "first_notified_at": None}
-            )
+                row["jurisdiction"],
+                {"to_notify": 0, "notified": 0, "handed_over": 0, "substitute": 0, "last_notified_at": None,
+                 "first_notified_at": None},
+            )  # fmt: skip
             entry["to_notify"] += 1
             status = statuses.get(row["key"])
+            if status and status.status in ("handed_over", "substitute"):
+                entry[status.status] += 1
             if status and status.status in NOTIFIED:
                 entry["notified"] += 1
                 at = times.get(row["key"])
                 entry["last_notified_at"] = max(filter(None, [entry["last_notified_at"], at]), default=None)
                 entry["first_notified_at"] = min(filter(None, [entry["first_notified_at"], at]), default=None)
     return result
+
+
+def substitute_given(jurisdiction: str, done: dict[str, dict[str, Any]]) -> tuple[str | None, list[str]]:
+    """When the jurisdiction's substitute notice was complete (its last step), and the steps still missing."""
+    steps = substitute_steps(jurisdiction, load_rules())
+    missing = [step for step in steps if substitute_step_id(jurisdiction, step) not in done]
+    if missing:
+        return None, missing
+    return max(done[substitute_step_id(jurisdiction, step)]["at"] for step in steps), []
+
+
+def individual_progress(jurisdiction: str, counts: dict[str, Any], done: dict[str, dict[str, Any]]) -> tuple[str | None, str]:
+    """When the individuals of a jurisdiction were all told (None while anyone is not), and the progress line."""
+    to_notify, notified = counts.get("to_notify", 0), counts.get("notified", 0)
+    progress = f"{notified} of {to_notify} notified"
+    if counts.get("handed_over"):
+        progress += f"; {counts['handed_over']} handed to the mail house, not yet acknowledged as mailed"
+    covered, given_at = counts.get("substitute", 0), None
+    if covered:
+        given_at, missing = substitute_given(jurisdiction, done)
+        state = "given" if given_at else f"not given until recorded: {', '.join(missing)}"
+        progress += f"; {covered} covered by substitute notice ({state})"
+    complete = to_notify > 0 and notified + (covered if given_at else 0) >= to_notify
+    if not complete:
+        return None, progress
+    return max(filter(None, [counts.get("last_notified_at"), given_at if covered else None])), progress
 
 
 def check_incident(lake: Lake, incident_id: str, now: datetime, warn_days: float) -> list[dict[str, Any]]:
@@ -59,9 +101,7 @@ def check_incident(lake: Lake, incident_id: str, now: datetime, warn_days: float
         met_at = None
         if obligation["recipient"] == "individuals":
             counts = delivered.get(obligation["jurisdiction"], {})
-            complete = counts.get("to_notify", 0) > 0 and counts["notified"] >= counts["to_notify"]
-            met_at = counts.get("last_notified_at") if complete else None
-            progress = f"{counts.get('notified', 0)} of {counts.get('to_notify', 0)} notified"
+            met_at, progress = individual_progress(obligation["jurisdiction"], counts, done)
         else:
             met_at = done.get(obligation["id"], {}).get("at")
             progress = "fulfilment recorded" if met_at else "no fulfilment recorded"

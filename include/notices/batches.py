@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,12 +23,15 @@ from include.lake import crypto, keys
 from include.lake.store import Lake, StoredOutput
 from include.lake.tables import read_table, write_table
 from include.legal.rules import RuleSet
+from include.notices.addresses import parse_mailbox
 from include.notices.channels import plan_channels
-from include.notices.content import IncidentFacts, NoticeContext, build_context, element_labels
-from include.notices.render import SkeletonRenderer, render, subject, templates_version
+from include.notices.content import IncidentFacts, NoticeContext, build_context
+from include.notices.render import LANGUAGES, SkeletonRenderer, render, subject, templates_version
 
 BATCH_SIZE = 10_000
 CHANNELS = ("email", "postal", "substitute", "banner")
+NOTICE_KEY = re.compile(r"[0-9a-f]{64}")
+REQUIRED_FIELDS = {"email": ("to", "from", "subject", "text", "html"), "postal": ("letter_html",)}
 
 
 class BatchCounts(TypedDict):
@@ -58,15 +62,47 @@ class NoticeSettings:
 
 
 def _write_encrypted_jsonl(lake: Lake, key: str, records: list[dict[str, Any]]) -> dict[str, Any]:
-    body = gzip.compress("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode(), mtime=0)
+    # ASCII-only JSON lines: no value (U+2028, U+0085, a raw newline) can split a record.
+    body = gzip.compress("".join(json.dumps(r, ensure_ascii=True) + "\n" for r in records).encode(), mtime=0)
     stored = lake.put(key, crypto.encrypt(body, crypto.default_wrapper(), aad=key)).as_dict()
     return {**stored, "records": len(records)}
 
 
-def read_batch(lake: Lake, key: str) -> list[dict[str, Any]]:
-    """Records of one batch object."""
+def record_problem(record: Any, channel: str) -> str | None:
+    """Why a batch record cannot be delivered on its channel (None when it can); names fields, never values."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    if not isinstance(record.get("key"), str) or not NOTICE_KEY.fullmatch(record["key"]):
+        return "key: missing or not a notice key"
+    for name in REQUIRED_FIELDS.get(channel, ()):
+        if not isinstance(record.get(name), str) or not record[name]:
+            return f"{name}: missing or not text"
+    return None
+
+
+def read_batch_checked(lake: Lake, key: str, channel: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Records of one batch object, and the lines that could not be used (object, line number and why; no values)."""
     body = gzip.decompress(crypto.decrypt(lake.get(key), crypto.default_wrapper(), aad=key))
-    return [json.loads(line) for line in body.decode().splitlines() if line]
+    records, problems = [], []
+    for number, line in enumerate(body.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            problems.append({"object": key, "line": number, "reason": "not valid JSON"})
+            continue
+        if reason := record_problem(record, channel):
+            problems.append({"object": key, "line": number, "reason": reason})
+        else:
+            records.append(record)
+    return records, problems
+
+
+def read_batch(lake: Lake, key: str) -> list[dict[str, Any]]:
+    """Records of one batch object (lines that are not records are left out; read_batch_checked reports them)."""
+    channel = next((c for c in CHANNELS if keys.is_batch_object(key, c)), "")
+    return read_batch_checked(lake, key, channel)[0]
 
 
 def batched_keys(lake: Lake, incident_id: str, before_version: int) -> set[str]:
@@ -119,12 +155,12 @@ def person_records(
     """One person's records, by channel (email or postal, substitute, in-account banner)."""
     key = person["key"]
     base = {"key": key, "jurisdiction": person["jurisdiction"], "language": context.language, "variant": context.variant}
-    name = f"{context.first_name} {context.last_name}".strip()
+    name = context.display_name
     records: dict[str, dict[str, Any]] = {}
     if person["channel"] == "email":
         records["email"] = {
             **base,
-            "to": person["email"],
+            "to": mailbox.normalized if (mailbox := parse_mailbox(person["email"])) else person["email"],
             "from": settings.sender,
             "from_name": settings.business.name,
             "subject": subject(context),
@@ -164,13 +200,25 @@ def context_for(person: dict[str, Any], rules: RuleSet, settings: NoticeSettings
     )
 
 
-def write_web_notice(lake: Lake, key: str, new: pd.DataFrame, rules: RuleSet, settings: NoticeSettings) -> dict[str, Any] | None:
-    """The substitute notice's web page, listing every element exposed in the version."""
-    if not len(new):
-        return None
-    context = context_for(new.iloc[0].to_dict(), rules, settings, credit=False)
-    context.elements = sorted({label for els in new["data_elements"] for label in element_labels(list(els))})
-    return dict(lake.put(key, render("notice.html", context).encode()).as_dict())
+def write_web_notices(
+    lake: Lake, incident_id: str, version: int, covered: pd.DataFrame, rules: RuleSet, settings: NoticeSettings
+) -> list[dict[str, Any]]:
+    """The substitute notice's web page per jurisdiction and language covered, with that rule's content.
+
+    Each page is built for a person with no name or address (nothing personal is ever posted), listing every
+    element exposed for the people it covers and the jurisdiction's credit-monitoring offer.
+    """
+    pages: list[dict[str, Any]] = []
+    languages = covered["language"].map(lambda value: value if value in LANGUAGES else "en")
+    for (jurisdiction, language), group in covered.assign(language=languages).groupby(["jurisdiction", "language"]):
+        elements = sorted({element for els in group["data_elements"] for element in els})
+        person = {"jurisdiction": str(jurisdiction), "language": str(language), "data_elements": elements}
+        key = keys.substitute_web_notice(incident_id, version, str(jurisdiction), str(language))
+        stored = lake.put(key, render("notice.html", context_for(person, rules, settings)).encode()).as_dict()
+        pages.append(
+            dict(stored, channel="substitute-web", records=len(group), jurisdiction=str(jurisdiction), language=str(language))
+        )
+    return pages
 
 
 def build_batches(
@@ -196,9 +244,7 @@ def build_batches(
             writer.add(channel, record)
         writer.flush_full()
     objects = writer.close()
-    web_notice = None
-    if plan.substitute and any(v["whole_jurisdiction"] or v["reasons"] for v in plan.substitute.values()):
-        web_notice = write_web_notice(lake, keys.substitute_web_notice(incident_id, version), new, rules, settings)
+    web_notices = write_web_notices(lake, incident_id, version, new[new["substitute"]], rules, settings)
     notified = people[people["notify"]]
     columns = ["key", "jurisdiction", "channel", "substitute", "language", "already_batched"]
     keys_object = write_table(
@@ -217,9 +263,7 @@ def build_batches(
         "by_channel": {c: int((new["channel"] == c).sum()) for c in ("email", "postal", "none")},
         "substitute": plan.substitute,
         "substitute_covered": int(new["substitute"].sum()),
-        "objects": objects
-        + ([dict(web_notice, channel="substitute-web", records=1)] if web_notice else [])
-        + [dict(keys_object.as_dict(), channel="keys", records=int(people["notify"].sum()))],
+        "objects": objects + web_notices + [dict(keys_object.as_dict(), channel="keys", records=int(people["notify"].sum()))],
     }
     manifest_object = lake.put(keys.batch_manifest(incident_id, version), json.dumps(manifest, indent=2).encode()).as_dict()
     return {

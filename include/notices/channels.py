@@ -16,6 +16,7 @@ from include.lake import crypto
 from include.legal.inputs import AffectedGroup
 from include.legal.obligations import assess_group
 from include.legal.rules import RuleSet
+from include.notices.addresses import is_valid_mailbox
 from include.notices.content import is_credentials_only
 
 
@@ -58,6 +59,28 @@ def notify_verdicts(people: pd.DataFrame, key_compromised: bool, rules: RuleSet)
     return [verdicts[s] for s in signature], [credentials_only[elements] for _, elements, _ in signature]
 
 
+def substitute_steps(jurisdiction: str, rules: RuleSet) -> list[str]:
+    """What a substitute notice consists of besides the emails, each recorded as `<J>/substitute_notice/<step>`.
+
+    A rule may list its steps (`substitute_notice.steps`); otherwise a US rule needs the website posting and the
+    statewide media notice (Cal. Civ. Code 1798.82(j)(3)), a GDPR rule the public communication (a posting,
+    Art. 34(3)(c)), and any rule with a regulator term its regulator filing too.
+    """
+    terms = rule_for(jurisdiction, rules).get("substitute_notice") or {}
+    if isinstance(terms.get("steps"), list):
+        return [str(step) for step in terms["steps"]]
+    public_only = jurisdiction.startswith("EU-") or bool(terms.get("disproportionate_effort"))
+    steps = ["posting"] if public_only else ["posting", "media"]
+    if terms.get("regulator") or terms.get("regulator_notice"):
+        steps.append("regulator")
+    return steps
+
+
+def substitute_step_id(jurisdiction: str, step: str) -> str:
+    """The obligation id under which `breachctl incident fulfil` records one substitute-notice step."""
+    return f"{jurisdiction}/substitute_notice/{step}"
+
+
 def substitute_decisions(
     to_notify: pd.DataFrame, rules: RuleSet, cost_per_notice: Mapping[str, float]
 ) -> dict[str, dict[str, Any]]:
@@ -98,7 +121,9 @@ def plan_channels(
     people["key"] = [notice_key(incident_id, p) for p in people["person"]]
     people["notify"], people["credentials_only"] = notify_verdicts(people, key_compromised, rules)
     people["already_batched"] = people["key"].isin(already_batched)
-    email_ok = people["email_valid"].astype(bool) & ~people["credentials_only"]
+    # The store's flag is not trusted: every address goes through the one strict parser (one mailbox, no lists).
+    strict = people["email"].map(is_valid_mailbox).astype(bool) if "email" in people else False
+    email_ok = people["email_valid"].astype(bool) & strict & ~people["credentials_only"]
     postal_ok = people["postal_valid"].astype(bool)
     people["channel"] = "none"
     people.loc[postal_ok, "channel"] = "postal"

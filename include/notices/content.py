@@ -106,6 +106,11 @@ class NoticeContext:
     notice_url: str
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def display_name(self) -> str:
+        """The name as every notice shows it: first and last joined, outer whitespace removed (empty: "Dear customer")."""
+        return f"{self.first_name} {self.last_name}".strip()
+
     def shows(self, item: str) -> bool:
         """Whether a content item belongs in this variant (forbidden items never appear)."""
         return item not in self.forbidden

@@ -111,7 +111,7 @@ class SkeletonRenderer:
 
     def render(self, template: str, context: NoticeContext, *, key: str = "notice") -> str:
         """Same output as render(template, context, key=key)."""
-        name = f"{context.first_name} {context.last_name}".strip()
+        name = context.display_name
         signature = (
             template,
             context.language,

@@ -12,7 +12,10 @@ from include.lake import keys
 from include.lake.store import Lake, StoredOutput, open_lake
 from include.notices.business import business_details
 from include.notices.content import incident_facts
+from include.notices.render import LANGUAGES
 from include.notices.samples import render_samples
+
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 
 
 class ReviewResult(TypedDict):
@@ -37,21 +40,26 @@ def sample_variants(summary: dict[str, Any]) -> list[str]:
 
 def write_samples(
     lake: Lake, trigger: IncidentTrigger, version: int, summary: dict[str, Any], business: Business
-) -> tuple[list[StoredOutput], list[str], str]:
-    """Samples per variant and language in scope; returns the outputs, the links and the US-CA English email text."""
+) -> tuple[list[StoredOutput], list[str], str, str]:
+    """Samples per variant and language in scope; returns the outputs, the links, one email text and its label.
+
+    The email text shown in the approval body is the US-CA English one when that sample exists, else the first
+    sample written (a Spanish-only incident shows its Spanish email).
+    """
     facts = incident_facts(trigger, date.today())
-    languages = sorted(summary["by_language"]) or ["en"]
-    outputs, links = [], []
+    languages = sorted(language if language in LANGUAGES else "en" for language in summary.get("by_language") or {"en": 0})
+    outputs, links, texts = [], [], {}
     for jurisdiction in sample_variants(summary):
-        for language in languages:
+        for language in dict.fromkeys(languages):
             for name, text in render_samples(jurisdiction, language, business=business, incident=facts).items():
                 key = keys.review_sample(trigger.incident_id, version, f"{jurisdiction}-{language}", name)
                 outputs.append(lake.put(key, text.encode()).as_dict())
-                if name == "email.txt" and jurisdiction == "US-CA" and language == "en":
-                    email_text = text
+                if name == "email.txt":
+                    texts[(jurisdiction, language)] = text
             folder = keys.review_sample(trigger.incident_id, version, f"{jurisdiction}-{language}", "")
             links.append(f"{jurisdiction} ({language}): {lake.url}/{folder}")
-    return outputs, links, email_text
+    shown = ("US-CA", "en") if ("US-CA", "en") in texts else next(iter(texts))
+    return outputs, links, texts[shown], f"{shown[0]}, {LANGUAGE_NAMES.get(shown[1], shown[1])}"
 
 
 def review_body(
@@ -61,6 +69,7 @@ def review_body(
     obligations: list[dict[str, Any]],
     links: list[str],
     email_text: str,
+    email_label: str = "US-CA, English",
 ) -> str:
     """The approval request's Markdown body: counts, obligations, sample links and the email text."""
     required = [o for o in obligations if o["required"]]
@@ -82,7 +91,7 @@ def review_body(
         "### Samples (synthetic person)",
         *[f"- {link}" for link in links],
         "",
-        "### Email sample (US-CA, English, text part)",
+        f"### Email sample ({email_label}, text part)",
         "```",
         email_text.strip()[:6000],
         "```",
@@ -97,5 +106,5 @@ def prepare_review(trigger: IncidentTrigger, version: int, *, lake: Lake | None 
     lake = lake or open_lake()
     summary = json.loads(lake.get(keys.incident_summary(trigger.incident_id, version)))
     obligations = json.loads(lake.get(keys.obligations(trigger.incident_id, version)))["obligations"]
-    outputs, links, email_text = write_samples(lake, trigger, version, summary, business_details())
-    return {"body": review_body(trigger, version, summary, obligations, links, email_text), "outputs": outputs}
+    outputs, links, email_text, label = write_samples(lake, trigger, version, summary, business_details())
+    return {"body": review_body(trigger, version, summary, obligations, links, email_text, label), "outputs": outputs}

@@ -79,16 +79,20 @@ def mail_house_key(config: Config) -> bytes:
 def ses_adapter(config: Config) -> SesAdapter:
     """Amazon SES with events from the configured SQS queue (endpoint from the AWS connection where one is set)."""
     import boto3  # noqa: PLC0415 (boto3 only for the SES transport)
+    from botocore.config import Config as BotoConfig  # noqa: PLC0415
 
     extra = get_connection(config.aws_conn_id).extra if has_connection(config.aws_conn_id) else {}
     endpoint = {"endpoint_url": extra["endpoint_url"]} if extra.get("endpoint_url") else {}
     if not config.notice_sender:
         raise RuntimeError("the SES transport needs NOTICE_SENDER (a verified sender address)")
+    # No botocore retries for sending: a request retried after a read timeout could send a second copy.
+    once = BotoConfig(retries={"total_max_attempts": 1, "mode": "standard"})
     return SesAdapter(
-        boto3.client("ses", **endpoint),
+        boto3.client("ses", config=once, **endpoint),
         sender=config.notice_sender,
         events_queue_url=config.ses_events_queue,
         sqs_client=boto3.client("sqs", **endpoint),
+        configuration_set=config.ses_configuration_set,
     )
 
 
@@ -114,8 +118,13 @@ def deliver(
     lake: Lake | None = None,
     adapters: dict[str, DeliveryAdapter] | None = None,
     config: Config | None = None,
+    wait: float | None = None,
 ) -> DeliveryResult:
-    """One delivery round for an incident."""
+    """One delivery round for an incident (what both DAGs and `breachctl notices deliver` run).
+
+    Only one round per incident runs at a time: when another holds the incident's lease, this one waits up to
+    `wait` seconds (NOTICE_LEASE_WAIT by default) and otherwise returns a summary saying it was skipped.
+    """
     config = config or load_config()
     return deliver_round(
         lake or open_lake(config=config),
@@ -123,4 +132,7 @@ def deliver(
         adapters or adapters_from_configuration(config),
         keys.run_key(run_id),
         per_second=config.notice_send_rate,
+        lease_ttl=config.notice_lease_ttl,
+        wait=config.notice_lease_wait if wait is None else wait,
+        retry_backoff=config.notice_retry_backoff,
     )

@@ -13,7 +13,7 @@ from include.incident.versions import incident_ids, latest_version
 from include.lake import keys
 from include.lake.store import Lake
 from include.monitoring.deadlines import check_incident
-from include.notices.delivery.ledger import fold, read_events, settle_unconfirmed, status_counts
+from include.notices.delivery.ledger import NOTIFIED, fold, read_events, settle_unconfirmed, status_counts
 from include.pages import render_page
 from include.reporting.charts import Series, line_chart
 from include.scan.findings import KINDS
@@ -50,7 +50,7 @@ def incident_metrics(lake: Lake, now: datetime) -> list[dict[str, Any]]:
         settle_unconfirmed(people)
         counts = status_counts(people)
         attempted = sum(counts.values())
-        notified = sum(counts[s] for s in ("sent", "delivered", "postal", "substitute"))
+        notified = sum(counts.get(s, 0) for s in NOTIFIED)  # a letter handed over or a substitute notice is not yet notice
         times = []
         for row in obligations:
             if row["recipient"] == "individuals" and discovered:

@@ -84,3 +84,65 @@ def test_a_recorded_filing_meets_a_regulator_obligation(file_lake):
     )
     row = by_id(check_all(file_lake, now=datetime(2026, 3, 22, tzinfo=UTC)))["US-VT/attorney_general_preliminary"]
     assert row["met_at"] and not row["alert"]
+
+
+def test_a_letter_handed_to_the_mail_house_is_not_notice_until_it_is_acknowledged(file_lake):
+    incident_lake(file_lake, notified=0)
+    write_events(
+        file_lake,
+        "INC-M",
+        [Event(f"k{i}", "handed_over", "postal", "2026-03-20T10:00:00+00:00", f"p{i}") for i in range(3)],
+        "r1",
+    )
+    row = by_id(check_all(file_lake, now=datetime(2026, 3, 31, tzinfo=UTC)))["US-CA/individuals"]
+    assert (
+        row["met_at"] is None and row["alert"] and "3 handed to the mail house, not yet acknowledged as mailed" in row["progress"]
+    )
+    acks = [
+        Event(f"k{i}", "mailed", "postal", "2026-03-25T08:00:00+00:00", f"p{i}", reported_at="2026-03-21T00:00:00+00:00")
+        for i in range(3)
+    ]
+    write_events(file_lake, "INC-M", acks, "r2")
+    row = by_id(check_all(file_lake, now=datetime(2026, 3, 30, tzinfo=UTC)))["US-CA/individuals"]
+    assert row["met_at"] == "2026-03-21T00:00:00+00:00" and row["progress"] == "3 of 3 notified"
+
+
+def test_substitute_notice_counts_only_once_the_posting_and_the_media_notice_are_recorded(file_lake):
+    incident_lake(file_lake, notified=0)
+    write_events(
+        file_lake, "INC-M", [Event(f"k{i}", "substitute", "substitute", "2026-03-20T10:00:00+00:00") for i in range(3)], "r1"
+    )
+
+    def row() -> dict:
+        return by_id(check_all(file_lake, now=datetime(2026, 3, 30, tzinfo=UTC)))["US-CA/individuals"]
+
+    assert row()["met_at"] is None and "not given until recorded: posting, media" in row()["progress"]
+    record_fulfilment(
+        file_lake, "INC-M", "US-CA/substitute_notice/posting", datetime(2026, 3, 21, tzinfo=UTC), "web", "https://shop/n"
+    )
+    assert row()["met_at"] is None and "not given until recorded: media" in row()["progress"]
+    record_fulfilment(file_lake, "INC-M", "US-CA/substitute_notice/media", datetime(2026, 3, 22, tzinfo=UTC), "pr", "AP wire")
+    assert row()["met_at"] == "2026-03-22T00:00:00+00:00" and "(given)" in row()["progress"]
+
+
+def test_a_posting_is_recorded_only_with_its_url(file_lake, capsys):
+    from include.cli import main
+
+    incident_lake(file_lake, notified=0)
+    base = [
+        "incident",
+        "fulfil",
+        "--lake",
+        file_lake.url,
+        "--incident",
+        "INC-M",
+        "--at",
+        "2026-03-21T10:00:00+00:00",
+        "--by",
+        "web",
+    ]
+    assert main([*base, "--obligation", "US-CA/substitute_notice/posting", "--reference", "posted"]) == 2
+    assert main([*base, "--obligation", "US-CA/substitute_notice/flyer", "--reference", "x"]) == 2
+    assert "reference: the posting's URL" in capsys.readouterr().err
+    assert not list(file_lake.list("incidents/INC-M/fulfilments/"))
+    assert main([*base, "--obligation", "US-CA/substitute_notice/posting", "--reference", "https://shop.example/notice"]) == 0

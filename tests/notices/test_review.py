@@ -61,3 +61,12 @@ def test_prepare_review_writes_every_template_for_every_variant_and_language(fil
     assert len(written) == 4 * 2 * 5
     assert "Notice of Data Breach" in result["body"]
     assert result["body"].count("US-CA (en)") == 1
+
+
+def test_a_spanish_only_incident_reaches_approval_with_its_spanish_sample(file_lake, version):
+    spanish = {**SUMMARY, "by_jurisdiction": {"US-CA": 3}, "by_language": {"es": 3}}
+    file_lake.put(keys.incident_summary("INC-REV", 2), json.dumps(spanish).encode())
+    file_lake.put(keys.obligations("INC-REV", 2), json.dumps({"obligations": OBLIGATIONS}).encode())
+    result = prepare_review(version, 2, lake=file_lake)
+    assert {o["path"].split("/")[-2] for o in result["outputs"]} == {"US-CA-es"}
+    assert "### Email sample (US-CA, Spanish, text part)" in result["body"] and "Estimado" in result["body"]
