@@ -53,6 +53,7 @@ def test_make_airflow_serves_the_home_and_stops_every_component_on_ctrl_c(tmp_pa
     command = [sys.executable, "-m", "include.cli", "airflow", "--port", str(port), "--home", str(tmp_path / "home")]
     command += ["--lake", str(tmp_path / "lake"), "--store", str(tmp_path / "magento.db")]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    children: list[psutil.Process] = []
     try:
         lines: list[str] = []
         assert process.stdout is not None
@@ -65,7 +66,7 @@ def test_make_airflow_serves_the_home_and_stops_every_component_on_ctrl_c(tmp_pa
         password = re.search(r"log in as admin / (\S+)", text).group(1)
         assert url == f"http://127.0.0.1:{port}"
         children = psutil.Process(process.pid).children(recursive=True)
-        names = " ".join(" ".join(c.cmdline()) for c in children)
+        names = " ".join(" ".join(c.cmdline()) for c in children).replace("api_server", "api-server")
         assert all(f"airflow {name}" in names for name in COMPONENTS), names
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
@@ -84,9 +85,15 @@ def test_make_airflow_serves_the_home_and_stops_every_component_on_ctrl_c(tmp_pa
         assert process.returncode == 0, rest
         assert "stopping the Airflow components" in rest and rest.rstrip().endswith("stopped.")
         assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
-    finally:
-        if process.poll() is None:
-            import os
+    finally:  # the components run in sessions of their own: a failed test must not leave them behind
+        for leftover in [process_of(process.pid), *children]:
+            if leftover is not None and leftover.is_running():
+                leftover.kill()
+        process.wait(timeout=30)
 
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+
+def process_of(pid: int) -> psutil.Process | None:
+    try:
+        return psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return None
