@@ -1,10 +1,11 @@
-# Two commands: `make demo` (fresh clone -> working demo) and `make test` (fresh clone -> passing suite).
+# Two commands: `make demo` (fresh clone -> working demo) and `make test` (fresh clone -> passing suite);
+# `make airflow` then serves what the demo ran in the Airflow UI.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test install lint services lock clean
+.PHONY: demo airflow test install lint services lock clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +23,11 @@ node_modules/.installed: package.json package-lock.json
 
 demo: install
 	$(BIN)/breachctl demo
+
+# The demo's Airflow home in the UI (api-server, scheduler, dag-processor, triggerer) until Ctrl-C.
+AIRFLOW_PORT ?= 8080
+airflow: install
+	$(BIN)/breachctl airflow --port $(AIRFLOW_PORT)
 
 services:
 	scripts/ensure-services.sh

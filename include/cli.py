@@ -11,7 +11,7 @@ import importlib
 import sys
 from datetime import date
 
-from include.config import UsageError
+from include.config import PROJECT_ROOT, UsageError
 
 
 def _handler(parser: argparse.ArgumentParser, target: str) -> None:
@@ -125,10 +125,16 @@ def add_incident(sub: argparse._SubParsersAction) -> None:
 
 
 def add_demo(sub: argparse._SubParsersAction) -> None:
-    """breachctl demo."""
+    """breachctl demo | airflow."""
     demo = sub.add_parser("demo", help="seed the embedded store and run every DAG (what `make demo` runs)")
     demo.add_argument("--customers", type=int, default=2000)
     _handler(demo, "include.demo.commands:demo")
+    serve = sub.add_parser("airflow", help="serve the demo's Airflow home in the UI until Ctrl-C (what `make airflow` runs)")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--home", default=str(PROJECT_ROOT / ".airflow"), help="the Airflow home (default: the demo's)")
+    serve.add_argument("--lake", default=str(PROJECT_ROOT / "lake"), help="the demo's lake folder")
+    serve.add_argument("--store", default=str(PROJECT_ROOT / ".demo" / "magento.db"), help="the demo's SQLite store")
+    _handler(serve, "include.demo.commands:airflow")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -236,3 +236,13 @@ class Config:
 def load_config() -> Config:
     """The process's configuration, read once from os.environ (tests build their own with Config.from_env)."""
     return Config.from_env(os.environ)
+
+
+def worker_hostname() -> str:
+    """The hostname Airflow records for a task: AIRFLOW_WORKER_HOSTNAME when set (several workers on one host), else the FQDN.
+
+    Set `[core] hostname_callable = include.config.worker_hostname`; a worker in its own container keeps its FQDN.
+    """
+    import socket  # noqa: PLC0415 (only workers call this)
+
+    return os.environ.get("AIRFLOW_WORKER_HOSTNAME") or socket.getfqdn()

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from include.demo.runner import run_demo
+from include.demo.serve import serve
 from include.demo.store import SeedConfig, seed_store
 
 
@@ -43,3 +44,8 @@ def seed(args: argparse.Namespace) -> int:
 def demo(args: argparse.Namespace) -> int:
     """Seed the embedded store and run every DAG end to end."""
     return run_demo(customers=args.customers)
+
+
+def airflow(args: argparse.Namespace) -> int:
+    """Serve the demo's Airflow home in the UI until Ctrl-C."""
+    return serve(port=args.port, home=Path(args.home), lake=Path(args.lake), store=Path(args.store))

@@ -7,9 +7,18 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from include.config import PROJECT_ROOT
-from include.demo.local_airflow import ApiServer, airflow_bin, airflow_env, prepare_metadata_db, run_airflow, stop_process
+from include.demo.local_airflow import (
+    DEFAULT_HOME,
+    ApiServer,
+    airflow_bin,
+    airflow_env,
+    prepare_metadata_db,
+    run_airflow,
+    stop_process,
+)
 from include.demo.store import SeedConfig, seed_store
 from include.evidence.verify import verify
 from include.incident.versions import latest_version
@@ -50,6 +59,16 @@ def demo_incident(now: datetime) -> dict:
         "notice_description": None,
         "notes": "Demo drill.",
     }
+
+
+def demo_env(home: Path = DEFAULT_HOME, lake: Path = LAKE, store: Path = STORE) -> dict[str, str]:
+    """The demo's Airflow environment: SQLite metadata DB in `home`, the embedded store, the local lake and outbox."""
+    return airflow_env(
+        home=home,
+        lake_url=lake.as_uri(),
+        magento={"conn_type": "sqlite", "host": str(store)},
+        extra={"NOTICE_OUTBOX_DIR": str(store.parent / "outbox"), "NOTICE_EMAIL_TRANSPORT": "file"},
+    )
 
 
 def dags_test(dag_id: str, env: dict, conf: dict | None = None) -> None:
@@ -118,11 +137,7 @@ def run_demo(customers: int = 2000) -> int:
     """The whole demo; returns the process exit status."""
     started = time.monotonic()
     DEMO_DIR.mkdir(exist_ok=True)
-    env = airflow_env(
-        lake_url=LAKE.as_uri(),
-        magento={"conn_type": "sqlite", "host": str(STORE)},
-        extra={"NOTICE_OUTBOX_DIR": str(DEMO_DIR / "outbox"), "NOTICE_EMAIL_TRANSPORT": "file"},
-    )
+    env = demo_env()
     try:
         say("preparing the Airflow metadata DB (SQLite in .airflow/)")
         prepare_metadata_db(env, LOG_DIR)
