@@ -21,7 +21,14 @@ OFFICE = "198.51.100.10"
 ERP = "198.51.100.20"
 SHOPPER = "198.51.100.200"
 AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
-STOREFRONT = ("/", "/catalog/product/view/id/{n}", "/checkout/cart/", "/customer/account/login/", "/static/frontend/Luma/en_US/{n}.js", "/graphql")
+STOREFRONT = (
+    "/",
+    "/catalog/product/view/id/{n}",
+    "/checkout/cart/",
+    "/customer/account/login/",
+    "/static/frontend/Luma/en_US/{n}.js",
+    "/graphql",
+)
 
 
 @dataclass
@@ -43,7 +50,10 @@ def combined(client: str, moment: datetime, method: str, path: str, status: int,
 
 def _attack(day: datetime, customers: int, orders: int) -> tuple[list[tuple[datetime, str]], list[int], list[int]]:
     lines = [
-        (day + timedelta(minutes=30, seconds=i * 7), combined(ATTACKER, day + timedelta(minutes=30, seconds=i * 7), "GET", path, 404))
+        (
+            day + timedelta(minutes=30, seconds=i * 7),
+            combined(ATTACKER, day + timedelta(minutes=30, seconds=i * 7), "GET", path, 404),
+        )
         for i, path in enumerate(("/app/etc/env.php", "/magmi/web/magmi.php", "/downloader/index.php"))
     ]
     start = day + timedelta(hours=1, minutes=30)
@@ -55,9 +65,13 @@ def _attack(day: datetime, customers: int, orders: int) -> tuple[list[tuple[date
     for i, (method, path, status) in enumerate(
         (("GET", "/admin/", 200), ("POST", "/admin/admin/index/index/", 302), ("GET", "/admin/admin/dashboard/", 200))
     ):
-        lines.append((login + timedelta(seconds=i * 3), combined(ATTACKER, login + timedelta(seconds=i * 3), method, path, status)))
+        lines.append(
+            (login + timedelta(seconds=i * 3), combined(ATTACKER, login + timedelta(seconds=i * 3), method, path, status))
+        )
     token = day + timedelta(hours=11, minutes=30)
-    lines.append((token, combined(ATTACKER, token, "POST", "/rest/V1/integration/admin/token", 200, agent="python-requests/2.32")))
+    lines.append(
+        (token, combined(ATTACKER, token, "POST", "/rest/V1/integration/admin/token", 200, agent="python-requests/2.32"))
+    )
     read_customers = list(range(1, min(customers, 60) + 1))
     read_orders = list(range(1, min(orders, 5) + 1))
     paths = [f"/rest/default/V1/customers/{n}" for n in read_customers] + [f"/rest/default/V1/orders/{n}" for n in read_orders]
@@ -74,7 +88,9 @@ def _staff_and_shoppers(day: datetime, customers: int) -> list[tuple[datetime, s
         for i, (method, path, status) in enumerate(
             (("GET", "/admin/", 200), ("POST", "/admin/admin/index/index/", 302), ("GET", "/admin/admin/dashboard/", 200))
         ):
-            lines.append((office + timedelta(seconds=i * 4), combined(OFFICE, office + timedelta(seconds=i * 4), method, path, status)))
+            lines.append(
+                (office + timedelta(seconds=i * 4), combined(OFFICE, office + timedelta(seconds=i * 4), method, path, status))
+            )
         erp = day - timedelta(days=days_before) + timedelta(hours=4)
         for i in range(1, min(customers, 5) + 1):
             moment = erp + timedelta(seconds=i * 30)
@@ -101,7 +117,9 @@ def background(day: datetime, count: int, rng: random.Random) -> list[tuple[date
         moment = start + timedelta(seconds=rng.randrange(span))
         client = f"100.{rng.randint(64, 127)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
         path = rng.choice(STOREFRONT).format(n=rng.randint(1, 5000))
-        lines.append((moment, combined(client, moment, "GET" if path != "/graphql" else "POST", path, 200, rng.randint(300, 90000))))
+        lines.append(
+            (moment, combined(client, moment, "GET" if path != "/graphql" else "POST", path, 200, rng.randint(300, 90000)))
+        )
     return lines
 
 
@@ -109,7 +127,9 @@ def write_access_log(path: Path, *, as_of: date, customers: int, orders: int, li
     """Write the demo log (about `lines` lines plus the planted ones) in time order; returns what it planted."""
     day = incident_day(datetime.combine(as_of, datetime.min.time()))
     attack, read_customers, read_orders = _attack(day, customers, orders)
-    entries = sorted([*attack, *_staff_and_shoppers(day, customers), *background(day, lines, random.Random(seed))], key=lambda e: e[0])
+    entries = sorted(
+        [*attack, *_staff_and_shoppers(day, customers), *background(day, lines, random.Random(seed))], key=lambda e: e[0]
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:
         for _moment, line in entries:

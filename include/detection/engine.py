@@ -118,7 +118,7 @@ def compiled_rules(admin_path: str = "admin") -> tuple[tuple[Rule, str], ...]:
         if rule is None:
             continue
         if isinstance(sigma, SigmaCorrelationRule):
-            referenced = [ref.rule for ref in sigma.rules]
+            referenced = [ref.rule for ref in sigma.rules or []]
             queries = backend.convert(SigmaCollection([*referenced, sigma]))
         else:
             queries = backend.convert_rule(sigma)

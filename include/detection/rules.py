@@ -90,7 +90,7 @@ def _check(rule: SigmaRule | SigmaCorrelationRule) -> None:
 def _rule(sigma: SigmaRule | SigmaCorrelationRule) -> Rule:
     references: tuple[SigmaRule, ...] = ()
     if isinstance(sigma, SigmaCorrelationRule):
-        references = tuple(ref.rule for ref in sigma.rules if isinstance(ref.rule, SigmaRule))
+        references = tuple(ref.rule for ref in sigma.rules or [] if isinstance(ref.rule, SigmaRule))
         source = "correlation"
     else:
         source = _source_of(sigma)

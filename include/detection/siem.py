@@ -10,7 +10,7 @@ here from the correlation's own type, group-by, timespan and condition.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sigma.backends.elasticsearch import ESQLBackend
 from sigma.backends.kusto import KustoBackend
@@ -21,13 +21,23 @@ from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import FieldMappingTransformation, SetStateTransformation
 
-from include.detection.rules import RULES_DIR, STORE_SOURCE, WEB_SOURCE, admin_path_items, alerting_rules, load_collection, load_rules
+from include.detection.rules import (
+    RULES_DIR,
+    STORE_SOURCE,
+    WEB_SOURCE,
+    admin_path_items,
+    alerting_rules,
+    load_collection,
+    load_rules,
+)
 
 Target = Literal["splunk", "elasticsearch", "kusto"]
 TARGETS: tuple[Target, ...] = ("splunk", "elasticsearch", "kusto")
 WEB_FIELDS = ("c-ip", "cs-method", "cs-uri-stem", "cs-uri-query", "sc-status", "sc-bytes", "cs-referer", "cs-user-agent")
 FIELD_MAPS: dict[Target, dict[str, str]] = {
-    "splunk": dict(zip(WEB_FIELDS, ("clientip", "method", "uri_path", "uri_query", "status", "bytes", "referer", "useragent"), strict=True)),
+    "splunk": dict(
+        zip(WEB_FIELDS, ("clientip", "method", "uri_path", "uri_query", "status", "bytes", "referer", "useragent"), strict=True)
+    ),
     "elasticsearch": dict(
         zip(
             WEB_FIELDS,
@@ -46,7 +56,10 @@ FIELD_MAPS: dict[Target, dict[str, str]] = {
     ),
     "kusto": {name: name.replace("-", "_") for name in WEB_FIELDS},
 }
-SPLUNK_SOURCES = {"webserver": 'index=magento sourcetype="access_combined"', "store_state": 'index=magento sourcetype="magento:store_state"'}
+SPLUNK_SOURCES = {
+    "webserver": 'index=magento sourcetype="access_combined"',
+    "store_state": 'index=magento sourcetype="magento:store_state"',
+}
 ELASTIC_INDICES = {"webserver": "logs-magento.access-*", "store_state": "logs-magento.store_state-*"}
 KUSTO_TABLES = {"webserver": "MagentoAccessLog_CL", "store_state": "MagentoStoreState_CL"}
 
@@ -71,13 +84,23 @@ class ExportedRule:
 def target_pipeline(target: Target, admin_path: str = "admin") -> ProcessingPipeline:
     """Field names, index or table for one SIEM, and the store's admin path."""
     items: list[ProcessingItem] = [
-        ProcessingItem(identifier=f"magento_{target}_fields", transformation=FieldMappingTransformation(dict(FIELD_MAPS[target]))),
+        ProcessingItem(
+            identifier=f"magento_{target}_fields", transformation=FieldMappingTransformation(cast(Any, dict(FIELD_MAPS[target])))
+        ),
         *admin_path_items(admin_path),
     ]
     if target == "elasticsearch":
         items += [
-            ProcessingItem(identifier="magento_web_index", transformation=SetStateTransformation("index", ELASTIC_INDICES["webserver"]), rule_conditions=[WEB_SOURCE]),
-            ProcessingItem(identifier="magento_store_index", transformation=SetStateTransformation("index", ELASTIC_INDICES["store_state"]), rule_conditions=[STORE_SOURCE]),
+            ProcessingItem(
+                identifier="magento_web_index",
+                transformation=SetStateTransformation("index", ELASTIC_INDICES["webserver"]),
+                rule_conditions=[WEB_SOURCE],
+            ),
+            ProcessingItem(
+                identifier="magento_store_index",
+                transformation=SetStateTransformation("index", ELASTIC_INDICES["store_state"]),
+                rule_conditions=[STORE_SOURCE],
+            ),
         ]
     return ProcessingPipeline(name=f"magento for {target}", priority=20, items=items)
 
@@ -88,15 +111,19 @@ def _backend(target: Target, admin_path: str) -> Backend:
         return SplunkBackend(processing_pipeline=pipeline)
     if target == "elasticsearch":
         return ESQLBackend(processing_pipeline=pipeline)
-    return KustoBackend(processing_pipeline=pipeline)
+    return KustoBackend(processing_pipeline=cast(Any, pipeline))
+
+
+def _referenced(sigma: SigmaCorrelationRule) -> list[Any]:
+    return [ref.rule for ref in sigma.rules or []]
 
 
 def _source(sigma: Any) -> str:
-    rule = sigma.rules[0].rule if isinstance(sigma, SigmaCorrelationRule) else sigma
+    rule: Any = _referenced(sigma)[0] if isinstance(sigma, SigmaCorrelationRule) else sigma
     return "webserver" if rule.logsource.category == "webserver" else "store_state"
 
 
-def _kusto_aggregation(correlation: SigmaCorrelationRule) -> str:
+def _kusto_aggregation(correlation: Any) -> str:
     groups = ", ".join(FIELD_MAPS["kusto"].get(g, g.replace("-", "_")) for g in correlation.group_by or [])
     span = f"{int(correlation.timespan.seconds)}s"
     condition = correlation.condition
@@ -110,20 +137,20 @@ def _kusto_aggregation(correlation: SigmaCorrelationRule) -> str:
     return f"| summarize {measure} by bin(TimeGenerated, {span}), {groups}\n| where {name} {operator} {condition.count}"
 
 
-def _kusto(backend: Backend, sigma: Any) -> str:
+def _kusto(backend: Any, sigma: Any) -> str:
     if isinstance(sigma, SigmaCorrelationRule):
-        referenced = sigma.rules[0].rule
+        referenced = _referenced(sigma)[0]
         referenced._output = True  # a building block: convert its query although Sigma does not emit it alone
         base = backend.convert_rule(referenced)
         return f"{KUSTO_TABLES[_source(sigma)]}\n| where {base[0]}\n{_kusto_aggregation(sigma)}"
     return f"{KUSTO_TABLES[_source(sigma)]}\n| where {backend.convert_rule(sigma)[0]}"
 
 
-def _query(target: Target, backend: Backend, sigma: Any) -> str:
+def _query(target: Target, backend: Any, sigma: Any) -> str:
     if target == "kusto":
         return _kusto(backend, sigma)
     if isinstance(sigma, SigmaCorrelationRule):
-        query = str(backend.convert(SigmaCollection([*(ref.rule for ref in sigma.rules), sigma]))[-1])
+        query = str(backend.convert(SigmaCollection([*_referenced(sigma), sigma]))[-1])
     else:
         query = str(backend.convert_rule(sigma)[0])
     return f"{SPLUNK_SOURCES[_source(sigma)]} {query}" if target == "splunk" else query

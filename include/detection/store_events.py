@@ -201,9 +201,9 @@ def admin_user_events(
         if rights_raised(context.previous_roles.get(str(user_id)), role):
             yield event(modified, "admin_rights_raised", "admin_user", user_id, full_access=full)
         locked_at = lock_expires if lock_expires is not None else first_failure
-        if (lock_expires is not None or (failures or 0) >= LOCKOUT_FAILURES) and locked_at is not None:
-            if normalise(locked_at) >= context.since_text:
-                yield event(first_failure or lock_expires, "admin_lockout", "admin_user", user_id, failures=int(failures or 0))
+        locked = lock_expires is not None or (failures or 0) >= LOCKOUT_FAILURES
+        if locked and locked_at is not None and normalise(locked_at) >= context.since_text:
+            yield event(first_failure or lock_expires, "admin_lockout", "admin_user", user_id, failures=int(failures or 0))
 
 
 def admin_session_events(engine: sa.Engine, context: StoreContext, zone: ZoneInfo) -> Iterator[tuple[object, ...]]:

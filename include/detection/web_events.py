@@ -8,14 +8,13 @@
 
 from __future__ import annotations
 
-import gzip
 import ipaddress
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from include.magento.access_log import AccessRecord, parse_lines, record_read
+from include.magento.access_log import AccessRecord, parse_lines, read_log_lines, record_read
 
 WEB_COLUMNS = (
     "timestamp",
@@ -62,15 +61,6 @@ class AdminNetworks:
         if digest not in self.known:
             self.known.add(digest)
             self.added.add(digest)
-
-
-def read_log_lines(path: Path, start_line: int = 1) -> Iterator[str]:
-    """The lines of a log file (gzip when it ends in .gz) from start_line on."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:  # type: ignore[operator]
-        for number, line in enumerate(handle, 1):
-            if number >= start_line:
-                yield line
 
 
 def _utc_text(moment: datetime) -> str:

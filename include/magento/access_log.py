@@ -7,12 +7,14 @@ which customer or order record a REST request read (the ids are Magento entity i
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import unquote
 
 COMBINED = re.compile(
@@ -169,3 +171,12 @@ def records_read_by(
         elif read and read.startswith("order:"):
             orders.add(int(read.split(":")[1]))
     return customers, orders
+
+
+def read_log_lines(path: Path, start_line: int = 1) -> Iterator[str]:
+    """The lines of a log file (gzip when it ends in .gz) from start_line on."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, 1):
+            if number >= start_line:
+                yield line

@@ -1,8 +1,8 @@
 """Detection plants: a skimmer, an attacker's admin account and integration, weakened configuration, and near-misses.
 
-Written after every other row (SeedConfig.detections), on the day after `as_of`, so no existing row or draw
-changes and every generated row lies before the planted window. `Manifest.detections` lists what the rules must
-find (rule name -> table:key, or client address for the access log); the near-misses (an allowlisted analytics script, a normal admin
+Written after every other row (SeedConfig.detections), on the day after `as_of`, so no existing row or
+draw changes and every generated row lies before the planted window. `Manifest.detections` lists what the
+rules must find (rule name -> table:key); the near-misses (an allowlisted analytics script, a normal admin
 login from a known address in office hours) must give nothing. The access log with the enumeration burst is
 include.demo.access_log.
 """
@@ -212,7 +212,8 @@ class DetectionPlantingMixin(GeneratorBase):
                 "lock_expires": day + timedelta(hours=2),
             },
         )
-        # Store time is UTC-8 (UTC-7 in summer): 11:10 UTC is 03:10 or 04:10 in San Francisco; 21:00 UTC and 18:00 UTC are office hours.
+        # Store time is UTC-8 (UTC-7 in summer): 11:10 UTC is 03:10 or 04:10 in San Francisco; 21:00 and 18:00 UTC
+        # are office hours.
         sessions = (
             (ATTACKER_ADMIN_ID, day + timedelta(hours=11, minutes=10), "203.0.113.66"),
             (1, day + timedelta(hours=21), "203.0.113.77"),
