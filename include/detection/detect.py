@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from include.detection.engine import Detection, evaluate, event_database, load_events
 from include.detection.rules import STORE_TABLE, WEB_TABLE
-from include.detection.store_events import StoreContext, store_events
+from include.detection.store_events import StoreContext, origin_of, store_events
 from include.detection.web_events import AdminNetworks, log_events
 from include.magento.source import create_source_engine
 
@@ -107,8 +107,6 @@ def detect(
 
 def read_allowlist(path: Path) -> frozenset[str]:
     """One allowed script origin per line (`https://www.googletagmanager.com`); '#' starts a comment."""
-    from include.detection.store_events import origin_of  # noqa: PLC0415 (same package, keeps the import list short)
-
     origins = set()
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         text = line.split("#", 1)[0].strip()
