@@ -103,7 +103,9 @@ def add_detection(sub: argparse._SubParsersAction) -> None:
     """breachctl detect and breachctl detections export."""
     detect = sub.add_parser("detect", help="evaluate every detection rule once over a store and access logs; print JSON")
     detect.add_argument("--store", required=True, metavar="SQLALCHEMY_URL", help="e.g. sqlite:///store.db or mysql+pymysql://...")
-    detect.add_argument("--access-log", action="append", default=[], metavar="PATH", help="combined format or JSON lines; repeatable")
+    detect.add_argument(
+        "--access-log", action="append", default=[], metavar="PATH", help="combined format or JSON lines; repeatable"
+    )
     detect.add_argument("--since", metavar="ISO8601", help="evaluate events from this time (default: 7 days ago)")
     detect.add_argument("--allowlist", metavar="FILE", help="allowed script origins, one per line")
     detect.add_argument("--admin-path", default="admin", help="the store's backend frontName (default admin)")

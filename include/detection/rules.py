@@ -33,8 +33,16 @@ Category = Literal[
 CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
 WEB_TABLE = "webserver"
 STORE_TABLE = "store"
-WEB_SOURCE = LogsourceCondition(product="magento", category="webserver")
-STORE_SOURCE = LogsourceCondition(product="magento", service="store_state")
+
+
+def web_source() -> LogsourceCondition:
+    """The access-log rules' log source (a new condition each time: pySigma binds a condition to one pipeline)."""
+    return LogsourceCondition(product="magento", category="webserver")
+
+
+def store_source() -> LogsourceCondition:
+    """The store-state rules' log source."""
+    return LogsourceCondition(product="magento", service="store_state")
 
 
 class RuleError(ValueError):
@@ -149,12 +157,12 @@ def local_pipeline(admin_path: str = "admin") -> ProcessingPipeline:
         ProcessingItem(
             identifier="magento_web_table",
             transformation=SetStateTransformation("table", WEB_TABLE),
-            rule_conditions=[WEB_SOURCE],
+            rule_conditions=[web_source()],
         ),
         ProcessingItem(
             identifier="magento_store_table",
             transformation=SetStateTransformation("table", STORE_TABLE),
-            rule_conditions=[STORE_SOURCE],
+            rule_conditions=[store_source()],
         ),
         *admin_path_items(admin_path),
     ]

@@ -23,12 +23,12 @@ from sigma.processing.transformations import FieldMappingTransformation, SetStat
 
 from include.detection.rules import (
     RULES_DIR,
-    STORE_SOURCE,
-    WEB_SOURCE,
     admin_path_items,
     alerting_rules,
     load_collection,
     load_rules,
+    store_source,
+    web_source,
 )
 
 Target = Literal["splunk", "elasticsearch", "kusto"]
@@ -84,22 +84,22 @@ class ExportedRule:
 def target_pipeline(target: Target, admin_path: str = "admin") -> ProcessingPipeline:
     """Field names, index or table for one SIEM, and the store's admin path."""
     items: list[ProcessingItem] = [
+        *admin_path_items(admin_path),  # before the field mapping renames cs-uri-stem
         ProcessingItem(
             identifier=f"magento_{target}_fields", transformation=FieldMappingTransformation(cast(Any, dict(FIELD_MAPS[target])))
         ),
-        *admin_path_items(admin_path),
     ]
     if target == "elasticsearch":
         items += [
             ProcessingItem(
                 identifier="magento_web_index",
                 transformation=SetStateTransformation("index", ELASTIC_INDICES["webserver"]),
-                rule_conditions=[WEB_SOURCE],
+                rule_conditions=[web_source()],
             ),
             ProcessingItem(
                 identifier="magento_store_index",
                 transformation=SetStateTransformation("index", ELASTIC_INDICES["store_state"]),
-                rule_conditions=[STORE_SOURCE],
+                rule_conditions=[store_source()],
             ),
         ]
     return ProcessingPipeline(name=f"magento for {target}", priority=20, items=items)

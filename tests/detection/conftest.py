@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -27,7 +26,8 @@ def planted(tmp_path_factory) -> dict:
     day = incident_day(datetime.combine(AS_OF, datetime.min.time()))
     with sqlite3.connect(store) as db:  # the configuration skimmer: a script-bearing path the demo does not plant
         db.execute(
-            "INSERT INTO core_config_data (config_id, scope, scope_id, path, value, updated_at) VALUES (?, 'default', 0, ?, ?, ?)",
+            "INSERT INTO core_config_data (config_id, scope, scope_id, path, value, updated_at)"
+            " VALUES (?, 'default', 0, ?, ?, ?)",
             (900, "design/footer/absolute_footer", CONFIG_SKIMMER, str(day + timedelta(hours=6))),
         )
     orders = sqlite3.connect(store).execute("SELECT COUNT(*) FROM sales_order").fetchone()[0]

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from include.cli import main
+from include.demo.store.detections import ALLOWLIST
 from include.detection.detect import History, detect
 from include.detection.rules import CATEGORIES, RuleError, alerting_rules, load_collection, load_rules
 from include.detection.store_events import StoreContext, admin_user_events, rights_raised, script_origins
-from include.demo.store.detections import ALLOWLIST
 
 from .conftest import SINCE
 
@@ -46,8 +46,15 @@ def groups_of(detection: dict) -> set[str]:
 
 def test_breachctl_detect_reports_exactly_the_planted_detections(planted):
     code, out, err = run_cli(
-        "detect", "--store", planted["url"], "--access-log", str(planted["log"].path), "--since", SINCE,
-        "--allowlist", str(planted["allowlist"]),
+        "detect",
+        "--store",
+        planted["url"],
+        "--access-log",
+        str(planted["log"].path),
+        "--since",
+        SINCE,
+        "--allowlist",
+        str(planted["allowlist"]),
     )
     assert code == 0, err
     detections = json.loads(out)["detections"]
@@ -69,7 +76,9 @@ def test_detections_carry_no_customer_personal_data(planted):
 
 def test_near_misses_do_not_fire(planted):
     run = detect(
-        store_url=planted["url"], access_logs=[planted["log"].path], since=datetime.fromisoformat(SINCE),
+        store_url=planted["url"],
+        access_logs=[planted["log"].path],
+        since=datetime.fromisoformat(SINCE),
         allowlist=frozenset(ALLOWLIST),
     )
     evidence = json.dumps([d.evidence for d in run.detections])
