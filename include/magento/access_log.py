@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -53,14 +53,26 @@ class AccessRecord:
     agent: str
 
 
+MONTHS = {
+    name: number
+    for number, name in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)
+}
+CLF_TIME = re.compile(r"^(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$")
+
+
 def parse_time(text: str) -> datetime | None:
     """A log time (`10/Oct/2026:13:55:36 +0000` or ISO 8601) as an aware UTC datetime, or None."""
     text = text.strip()
-    for fmt in ("%d/%b/%Y:%H:%M:%S %z",):
+    if match := CLF_TIME.match(text):
+        day, month, year, hour, minute, second, sign, off_h, off_m = match.groups()
+        if month not in MONTHS:
+            return None
         try:
-            return datetime.strptime(text, fmt).astimezone(UTC)
+            moment = datetime(int(year), MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC)
         except ValueError:
-            pass
+            return None
+        offset = timedelta(hours=int(off_h), minutes=int(off_m))
+        return moment - offset if sign == "+" else moment + offset
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
