@@ -30,6 +30,8 @@ def planted(tmp_path_factory) -> dict:
             " VALUES (?, 'default', 0, ?, ?, ?)",
             (900, "design/footer/absolute_footer", CONFIG_SKIMMER, str(day + timedelta(hours=6))),
         )
+    with sqlite3.connect(store) as db:  # fold the write-ahead log into the file, so copies of it are complete
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     orders = sqlite3.connect(store).execute("SELECT COUNT(*) FROM sales_order").fetchone()[0]
     log = write_access_log(root / "access.log", as_of=AS_OF, customers=120, orders=orders, lines=4000)
     with log.path.open("a") as handle:  # a GraphQL burst from one client (after the rest of the log)
