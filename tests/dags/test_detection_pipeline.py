@@ -150,9 +150,9 @@ def test_a_triage_confirmed_through_the_rest_api_runs_the_incident_with_the_acce
                     time.sleep(3)
             for dag_id in ("breach_triage", "breach_incident"):
                 admin.set_paused(dag_id, False)
-            run = admin.trigger("breach_triage", {"suspect_id": enumeration["id"]})
+            triage_run = f"triage__{enumeration['id']}"  # opened by breach_detection (open_triage)
             assert (
-                wait_and_answer(admin, "breach_triage", run["dag_run_id"], "Confirm breach", "REST dump with a stolen token")
+                wait_and_answer(admin, "breach_triage", triage_run, "Confirm breach", "REST dump with a stolen token")
                 == "success"
             )
             incident_run = f"triage__{enumeration['id']}"
