@@ -201,6 +201,20 @@ def seal_evidence(
         "scope_file_kind": Param(
             None, type=["null", "string"], enum=[None, *SCOPE_FILE_KINDS], title="Scope file holds", section="Scope"
         ),
+        "access_log": Param(
+            None,
+            type=["null", "string"],
+            title="Access log (scope access_log)",
+            section="Scope",
+            description="Path of one of the configured access logs (DETECTION_ACCESS_LOGS).",
+        ),
+        "access_log_client": Param(
+            None,
+            type=["null", "string"],
+            title="Client address (scope access_log)",
+            section="Scope",
+            description="The customers whose records this client read through REST are in scope.",
+        ),
         "le_agency": Param(None, type=["null", "string"], title="Agency", section="Law-enforcement delay"),
         "le_start": Param(None, **OPTIONAL_TIME, title="Delay from", section="Law-enforcement delay"),
         "le_end": Param(None, **OPTIONAL_TIME, title="Delay until", section="Law-enforcement delay"),

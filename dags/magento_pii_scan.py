@@ -77,14 +77,26 @@ def magento_pii_scan():
 
         return scan.schema_drift()
 
+    @task(pool=SOURCE_POOL)
+    def store_security() -> list[dict]:
+        """Store security configuration and audit-log coverage."""
+        from include.scan import tasks as scan
+
+        return scan.store_security()
+
     @task(outlets=[FINDINGS])
     def publish_findings(
-        table_results: list[dict], relational: list[dict], drift: list[dict], run_id=None, outlet_events=None
+        table_results: list[dict],
+        relational: list[dict],
+        drift: list[dict],
+        security: list[dict],
+        run_id=None,
+        outlet_events=None,
     ) -> dict:
         """findings.json and summary.json; the Asset event carries counts only."""
         from include.scan import tasks as scan
 
-        written = scan.write_scan_outputs(run_id, list(table_results), relational, drift)
+        written = scan.write_scan_outputs(run_id, list(table_results), relational, [*drift, *security])
         summary = written["summary"]
         outlet_events[FINDINGS].extra = {
             "run_id": run_id,
@@ -112,7 +124,7 @@ def magento_pii_scan():
 
     plan = plan_scan()
     tables = scan_table.expand(table=plan)
-    published = publish_findings(tables, relational_checks(), schema_drift())
+    published = publish_findings(tables, relational_checks(), schema_drift(), store_security())
     published >> purge_expired_extracts()
     seal_evidence(tables, published).as_teardown(setups=plan)
 

@@ -124,6 +124,24 @@ def add_incident(sub: argparse._SubParsersAction) -> None:
     _handler(upload, "include.incident.commands:upload_scope")
 
 
+def add_detection(sub: argparse._SubParsersAction) -> None:
+    """breachctl detect and breachctl detections export."""
+    detect = sub.add_parser("detect", help="evaluate every detection rule once over a store and access logs; print JSON")
+    detect.add_argument("--store", required=True, metavar="SQLALCHEMY_URL", help="e.g. sqlite:///store.db or mysql+pymysql://...")
+    detect.add_argument(
+        "--access-log", action="append", default=[], metavar="PATH", help="combined format or JSON lines; repeatable"
+    )
+    detect.add_argument("--since", metavar="ISO8601", help="evaluate events from this time (default: 7 days ago)")
+    detect.add_argument("--allowlist", metavar="FILE", help="allowed script origins, one per line")
+    detect.add_argument("--admin-path", default="admin", help="the store's backend frontName (default admin)")
+    _handler(detect, "include.detection.commands:detect_command")
+    detections = sub.add_parser("detections", help="the detection rules").add_subparsers(dest="action", required=True)
+    export = detections.add_parser("export", help="convert every rule for a SIEM with the pySigma backends")
+    export.add_argument("--target", required=True, choices=["splunk", "elasticsearch", "kusto"])
+    export.add_argument("--admin-path", default="admin")
+    _handler(export, "include.detection.commands:export_command")
+
+
 def add_demo(sub: argparse._SubParsersAction) -> None:
     """breachctl demo | airflow."""
     demo = sub.add_parser("demo", help="seed the embedded store and run every DAG (what `make demo` runs)")
@@ -141,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     """All subcommands."""
     parser = argparse.ArgumentParser(prog="breachctl", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_seed, add_obligations, add_evidence, add_notices, add_incident, add_demo):
+    for add in (add_seed, add_obligations, add_evidence, add_notices, add_incident, add_detection, add_demo):
         add(sub)
     return parser
 

@@ -148,6 +148,11 @@ def _number(env: Mapping[str, str], name: str, default: str) -> float:
         raise ConfigError(f"{name} must be a number, got {env.get(name)!r}") from None
 
 
+def _listed(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated setting as a tuple (empty items dropped)."""
+    return tuple(item.strip() for item in (env.get(name) or "").split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Config:
     """Every setting the pipeline reads, with its default; build with Config.from_env or load_config."""
@@ -176,6 +181,9 @@ class Config:
     lock_days: int = 2555
     code_version: str = "unknown"
     expectations_dir: Path = field(default_factory=_default_expectations_dir)
+    access_logs: tuple[str, ...] = ()
+    script_allowlist: frozenset[str] = frozenset()
+    admin_path: str = "admin"
 
     @property
     def suites_dir(self) -> Path:
@@ -229,6 +237,9 @@ class Config:
             lock_days=int(_number({"object_lock_days": str(lock_days)}, "object_lock_days", "2555")),
             code_version=env.get("PIPELINE_CODE_VERSION") or _git_commit(PROJECT_ROOT),
             expectations_dir=Path(env["EXPECTATIONS_DIR"]) if env.get("EXPECTATIONS_DIR") else _default_expectations_dir(),
+            access_logs=_listed(env, "DETECTION_ACCESS_LOGS"),
+            script_allowlist=frozenset(origin.rstrip("/").lower() for origin in _listed(env, "DETECTION_SCRIPT_ALLOWLIST")),
+            admin_path=(env.get("MAGENTO_ADMIN_PATH") or "admin").strip("/") or "admin",
         )
 
 

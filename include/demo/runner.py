@@ -6,10 +6,11 @@ import json
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from include.config import PROJECT_ROOT
+from include.demo.detection_demo import detection_settings, detection_since, triage_enumeration, write_demo_log
 from include.demo.local_airflow import (
     DEFAULT_HOME,
     ApiServer,
@@ -31,6 +32,7 @@ LOG_DIR = DEMO_DIR / "logs"
 STORE = DEMO_DIR / "magento.db"
 LAKE = PROJECT_ROOT / "lake"
 INCIDENT_ID = "DEMO-2026-001"
+ACCESS_LOG = DEMO_DIR / "access.log"
 
 
 def say(message: str) -> None:
@@ -67,7 +69,11 @@ def demo_env(home: Path = DEFAULT_HOME, lake: Path = LAKE, store: Path = STORE) 
         home=home,
         lake_url=lake.as_uri(),
         magento={"conn_type": "sqlite", "host": str(store)},
-        extra={"NOTICE_OUTBOX_DIR": str(store.parent / "outbox"), "NOTICE_EMAIL_TRANSPORT": "file"},
+        extra={
+            "NOTICE_OUTBOX_DIR": str(store.parent / "outbox"),
+            "NOTICE_EMAIL_TRANSPORT": "file",
+            **detection_settings(store.parent / ACCESS_LOG.name),
+        },
     )
 
 
@@ -137,6 +143,7 @@ def run_demo(customers: int = 2000) -> int:
     """The whole demo; returns the process exit status."""
     started = time.monotonic()
     DEMO_DIR.mkdir(exist_ok=True)
+    as_of = date.today() - timedelta(days=2)  # the planted attack is on the day after as_of: yesterday
     env = demo_env()
     try:
         say("preparing the Airflow metadata DB (SQLite in .airflow/)")
@@ -144,9 +151,15 @@ def run_demo(customers: int = 2000) -> int:
         say(
             f"seeding the embedded demo store ({customers} customers, 2% planted problems) into {STORE.relative_to(PROJECT_ROOT)}"
         )
-        manifest = seed_store(f"sqlite:///{STORE}", SeedConfig(customers=customers, violations=0.02, seed=42)).to_dict()
+        config = SeedConfig(customers=customers, violations=0.02, seed=42, as_of=as_of, detections=True)
+        manifest = seed_store(f"sqlite:///{STORE}", config).to_dict()
         (DEMO_DIR / "seed-manifest.json").write_text(json.dumps(manifest, indent=1))
+        write_demo_log(ACCESS_LOG, as_of, customers, manifest["rows"].get("sales_order", 0))
         dags_test("magento_pii_scan", env)
+        dags_test("breach_detection", env, {"since": detection_since(as_of)})
+        confirmed = triage_enumeration(env, open_lake(LAKE.as_uri()), LOG_DIR, say)
+        if confirmed:
+            run_incident_with_approval(env, confirmed)
         run_incident_with_approval(env, demo_incident(datetime.now(UTC)))
         record_regulator_filings()
         dags_test("incident_deadline_monitor", env)
@@ -174,6 +187,7 @@ def print_outputs(started: float) -> int:
         print(f"  incident summary           {base / 'summary.json'}")
         print(f"  obligations (JSON, HTML)   {base / 'obligations.json'}  {base / 'obligations.html'}")
         print(f"  notification batches       {base / 'batches'}")
+    print(f"  suspected incidents        {LAKE / keys.DETECTIONS / 'suspects'} (triage: {LAKE / keys.DETECTIONS / 'triage'})")
     print(f"  mail-house outbox          {DEMO_DIR / 'outbox'} (HPKE-encrypted to the mail house's key)")
     reports = sorted(key for key, _ in lake.list(keys.REPORTS) if key.endswith("report.html"))
     if reports:

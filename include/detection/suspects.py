@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from include.lake import keys
 from include.lake.store import Lake
 
 SUSPECTS = "detections/suspects/"
@@ -48,6 +49,8 @@ class SuspectedIncident(BaseModel):
     count: int = Field(ge=1)
     compromised_tables: list[str] = Field(default_factory=list, max_length=100)
     evidence: list[Evidence] = Field(default_factory=list, max_length=100)
+    # The requesting client of an access-log enumeration (the attacker's address, which the access_log scope needs).
+    client: str | None = Field(default=None, max_length=64, pattern=r"^[0-9A-Fa-f:.]+$")
 
     @property
     def suspect_id(self) -> str:
@@ -85,3 +88,22 @@ def suspect_ids(lake: Lake) -> list[str]:
 def first_evidence_time(suspect: dict[str, object]) -> datetime:
     """When the earliest evidence was seen (the clock of a confirmed incident starts here)."""
     return datetime.fromisoformat(str(suspect["first_seen"]))
+
+
+def suspect_updates(lake: Lake, suspect_id: str) -> list[str]:
+    """The keys of a suspected incident's later sightings, in order."""
+    prefix = keys.suspect_update(suspect_id, 0).rsplit("/", 1)[0] + "/"
+    return sorted(key for key, _ in lake.list(prefix) if key.endswith(".json"))
+
+
+def append_sighting(lake: Lake, suspect: SuspectedIncident) -> str | None:
+    """Record a later sighting of a known suspected incident when it adds something (a later last_seen or more
+    hits); returns the update's key, or None when nothing is new. Never overwrites."""
+    suspect_id = suspect.suspect_id
+    known = [load_suspect(lake, suspect_id)] + [json.loads(lake.get(key)) for key in suspect_updates(lake, suspect_id)]
+    latest = max(datetime.fromisoformat(str(item["last_seen"])) for item in known)
+    if suspect.last_seen <= latest and suspect.count <= max(int(str(item["count"])) for item in known):
+        return None
+    key = keys.suspect_update(suspect_id, len(known))
+    body = json.dumps({"id": suspect_id, **suspect.model_dump(mode="json")}, sort_keys=True, indent=1).encode()
+    return key if lake.put_if_absent(key, body) is not None else None

@@ -171,6 +171,8 @@ class ScopeResolver:
                 ],
                 ignore_index=True,
             )
+        elif kind == "access_log":
+            rows = self._seed_from_access_log()
         else:
             rows = self._seed_from_file()
         ids = {int(v) for v in rows["customer_id"].dropna()}
@@ -184,6 +186,25 @@ class ScopeResolver:
             "ws": start.astimezone(UTC).strftime(fmt) if start else None,
             "we": end.astimezone(UTC).strftime(fmt) if end else None,
         }
+
+    def _seed_from_access_log(self) -> pd.DataFrame:
+        """Customers whose records the client read: 'customer:<id>' keys, and the buyers of 'order:<entity_id>' keys."""
+        customers = [int(k.split(":", 1)[1]) for k in self.scope_keys if k.startswith("customer:")]
+        orders = [int(k.split(":", 1)[1]) for k in self.scope_keys if k.startswith("order:")]
+        frames = [pd.DataFrame({"customer_id": customers, "email": [None] * len(customers)})]
+        for start in range(0, len(orders), 1000):
+            chunk = orders[start : start + 1000]
+            params = {f"k{i}": value for i, value in enumerate(chunk)}
+            placeholders = ", ".join(f":k{i}" for i in range(len(chunk)))
+            frames.append(
+                _frame(
+                    self.engine,
+                    f"SELECT customer_id, customer_email FROM sales_order WHERE entity_id IN ({placeholders})",
+                    ["customer_id", "email"],
+                    params,
+                )
+            )
+        return pd.concat(frames, ignore_index=True)
 
     def _seed_from_file(self) -> pd.DataFrame:
         kind = self.trigger.scope_file_kind

@@ -6,10 +6,13 @@ import json
 import logging
 import tempfile
 from datetime import UTC, datetime
+from fnmatch import fnmatch
+from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
 import sqlalchemy as sa
 
+from include.config import Config, load_config
 from include.incident.calendar import render_obligations_calendar
 from include.incident.scope import Resolution, ScopeResolver, affected_groups, parse_scope_file
 from include.incident.snapshots import SNAPSHOT_TABLES, snapshot_engine
@@ -25,9 +28,10 @@ from include.incident.versions import (
 from include.lake import crypto, keys
 from include.lake.ledger import record_audit
 from include.lake.store import Lake, StoredOutput, open_lake
-from include.legal.inputs import Affected, parse_affected
+from include.legal.inputs import Affected, InputError, parse_affected
 from include.legal.obligations import obligations_document
 from include.legal.rules import load_rules
+from include.magento.access_log import parse_lines, read_log_lines, records_read_by
 from include.magento.source import SourceError, create_source_engine, url_from_connection
 from include.pii.map import load_pii_map
 
@@ -87,8 +91,22 @@ def accept_trigger(conf: dict[str, Any], *, dag_run: Any = None, lake: Lake | No
     return parameters
 
 
+def access_log_keys(trigger: IncidentTrigger, config: Config | None = None) -> list[str]:
+    """'customer:<id>' and 'order:<id>' for every record the trigger's client read in the access log (within the window)."""
+    config = config or load_config()
+    path = Path(str(trigger.access_log)).resolve()
+    if not any(fnmatch(str(path), str(Path(pattern).resolve())) for pattern in config.access_logs) or not path.is_file():
+        raise InputError("invalid trigger: access_log: not one of the configured access logs (DETECTION_ACCESS_LOGS)")
+    customers, orders = records_read_by(
+        parse_lines(read_log_lines(path)), str(trigger.access_log_client), trigger.window_start, trigger.window_end
+    )
+    return [f"customer:{c}" for c in sorted(customers)] + [f"order:{o}" for o in sorted(orders)]
+
+
 def scope_keys(lake: Lake, trigger: IncidentTrigger) -> list[str]:
-    """The values of a lake_file scope (decrypted when encrypted)."""
+    """The values of a lake_file scope (decrypted when encrypted), or the records read for an access_log scope."""
+    if trigger.scope_kind == "access_log":
+        return access_log_keys(trigger)
     if trigger.scope_kind != "lake_file" or trigger.scope_file is None or trigger.scope_file_kind is None:
         return []
     data = lake.get(trigger.scope_file)

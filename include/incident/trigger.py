@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, ValidationError, field_va
 from include.legal.inputs import Incident, InputError, first_error
 from include.pii.map import fideslang_categories, load_pii_map
 
-ScopeKind = Literal["all_rows", "orders_window", "customer_updates_window", "sessions_window", "lake_file"]
+ScopeKind = Literal["all_rows", "orders_window", "customer_updates_window", "sessions_window", "lake_file", "access_log"]
 ScopeFileKind = Literal["customer_ids", "order_increment_ids", "emails"]
 SCOPE_KINDS: tuple[ScopeKind, ...] = get_args(ScopeKind)
 SCOPE_FILE_KINDS: tuple[ScopeFileKind, ...] = get_args(ScopeFileKind)
@@ -30,6 +30,8 @@ class IncidentTrigger(Incident):
     window_end: AwareDatetime | None = None
     scope_file: str | None = None
     scope_file_kind: ScopeFileKind | None = None
+    access_log: str | None = Field(default=None, max_length=1024)
+    access_log_client: str | None = Field(default=None, max_length=64, pattern=r"^[0-9A-Fa-f:.]+$")
     notes: str | None = Field(default=None, max_length=4000)
     notice_description: str | None = Field(default=None, max_length=4000)
 
@@ -66,6 +68,8 @@ class IncidentTrigger(Incident):
                 raise ValueError("window_end is before window_start")
         if self.scope_kind == "lake_file" and (self.scope_file is None or self.scope_file_kind is None):
             raise ValueError("scope_file and scope_file_kind are required for scope_kind lake_file")
+        if self.scope_kind == "access_log" and (self.access_log is None or self.access_log_client is None):
+            raise ValueError("access_log and access_log_client are required for scope_kind access_log")
         if (
             self.key_compromised
             and not self.encrypted

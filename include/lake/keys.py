@@ -9,7 +9,8 @@ The layout (under the lake root):
 - `incidents/<id>/delivery/`, `incidents/<id>/fulfilments/`: delivery events and rounds, recorded filings;
 - `incidents/_inputs/<id>/`: responders' encrypted scope files;
 - `reports/<run>/`, `alerts/<run>/`: the compliance report and deadline alerts;
-- `evidence/`: manifests, the hash-chained ledger and its head.
+- `evidence/`: manifests, the hash-chained ledger and its head;
+- `detections/`: suspected incidents (`suspects/`), detection runs (`runs/<run>/`), triage decisions (`triage/`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ MANIFESTS = "evidence/manifests/"
 HEAD = "evidence/HEAD.json"
 INCIDENT_STATE = "state/incidents/"
 REPORT_POINTER = "state/reports/latest.json"
+DETECTIONS = "detections/"
 
 
 def run_key(run_id: str) -> str:
@@ -257,6 +259,34 @@ def incident_of(key: str) -> str | None:
     """The incident id a key under incidents/ belongs to."""
     parts = key.split("/")
     return parts[1] if len(parts) > 2 and parts[0] == INCIDENTS.rstrip("/") else None
+
+
+# -- detection and triage -----------------------------------------------------------------------------------
+
+
+def detection_run(run_id: str) -> str:
+    """detections.json of one breach_detection run (rule ids, counts, suspected-incident ids; no event content)."""
+    return f"{DETECTIONS}runs/{run_key(run_id)}/detections.json"
+
+
+def detection_watermark() -> str:
+    """Where the last detection run's window ended."""
+    return f"{STATE}detection/watermark.json"
+
+
+def detection_history() -> str:
+    """What detection runs learn for the next one (keyed hashes of admin networks and addresses, admin roles)."""
+    return f"{STATE}detection/history.json"
+
+
+def suspect_update(suspect_id: str, seq: int) -> str:
+    """A later sighting of an already recorded suspected incident."""
+    return f"{DETECTIONS}suspects/{suspect_id}/updates/{seq:06d}.json"
+
+
+def triage_decision(suspect_id: str) -> str:
+    """The triage decision on a suspected incident (recorded once)."""
+    return f"{DETECTIONS}triage/{suspect_id}.json"
 
 
 # -- reports, alerts, evidence ---------------------------------------------------------------------------------

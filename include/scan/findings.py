@@ -20,6 +20,8 @@ KINDS = (
     "retention",
     "orphaned_pii",
     "schema_drift",
+    "store_config",
+    "audit_log_coverage",
 )
 SEVERITIES = ("critical", "high", "medium", "low")
 DRIFT_REFERENCES = ("GDPR Art. 30", "PCI DSS 12.5.2", "include/pii/pii_map.yaml")

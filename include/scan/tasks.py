@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -110,6 +112,22 @@ def schema_drift(*, url: str | None = None) -> list[dict[str, Any]]:
         return [from_drift(item).as_dict() for item in detect_drift(engine, load_pii_map())]
     finally:
         engine.dispose()
+
+
+def store_security(*, url: str | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Store configuration and audit-log coverage findings as dicts."""
+    from include.config import load_config  # noqa: PLC0415 (read at run time, not import time)
+    from include.scan.store_security import audit_findings, config_findings  # noqa: PLC0415
+
+    config = load_config()
+    logs = sorted({Path(p) for pattern in config.access_logs for p in glob.glob(pattern) if Path(p).is_file()})
+    engine = create_source_engine(url or url_from_connection())
+    try:
+        moment = now or datetime.now(UTC).replace(tzinfo=None)
+        findings = config_findings(engine, config.admin_path) + audit_findings(engine, logs, moment)
+    finally:
+        engine.dispose()
+    return [finding.as_dict() for finding in findings]
 
 
 def collect_findings(

@@ -60,7 +60,14 @@ def parsed(tmp_path_factory) -> dict[str, dict]:
     return {f.name: parse(f, tmp) for f in DAG_FILES}
 
 
-DAG_IDS = {"magento_pii_scan", "breach_incident", "incident_deadline_monitor", "compliance_report"}
+DAG_IDS = {
+    "magento_pii_scan",
+    "breach_incident",
+    "incident_deadline_monitor",
+    "compliance_report",
+    "breach_detection",
+    "breach_triage",
+}
 
 
 def test_the_dags_are_exactly_the_pipelines(parsed):

@@ -100,6 +100,7 @@ class SeedConfig:
     real_argon2: bool = False
     retention_days: int = 1095
     strict_sql: bool = False
+    detections: bool = False
 
     @property
     def legacy_hashes(self) -> float:
@@ -115,6 +116,7 @@ class Manifest:
     planted: dict[tuple[str, str, str, str], list[Any]] = field(default_factory=lambda: defaultdict(list))
     near_misses: dict[tuple[str, str], list[Any]] = field(default_factory=lambda: defaultdict(list))
     rows: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    detections: dict[str, list[str]] = field(default_factory=dict)
 
     def plant(self, table: str, column: str, kind: str, check: str, key: Any) -> None:
         """Record one planted problem."""
@@ -122,7 +124,7 @@ class Manifest:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready manifest."""
-        return {
+        document: dict[str, Any] = {
             "config": self.config,
             "rows": dict(sorted(self.rows.items())),
             "planted": [
@@ -134,3 +136,6 @@ class Manifest:
                 {"table": t, "column": c, "count": len(keys), "keys": keys} for (t, c), keys in sorted(self.near_misses.items())
             ],
         }
+        if self.detections:
+            document["detections"] = {rule: sorted(groups) for rule, groups in sorted(self.detections.items())}
+        return document

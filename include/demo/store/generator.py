@@ -7,12 +7,13 @@ import sqlalchemy as sa
 from include.demo.store.back_office import BackOfficeMixin
 from include.demo.store.config import Manifest, SeedConfig
 from include.demo.store.customers import CustomersMixin
+from include.demo.store.detections import DetectionPlantingMixin
 from include.demo.store.planting import PlantingMixin
 from include.demo.store.schema import ensure_schema, reset_tables
 from include.demo.store.structure import StructureMixin
 
 
-class Generator(StructureMixin, CustomersMixin, BackOfficeMixin, PlantingMixin):
+class Generator(StructureMixin, CustomersMixin, BackOfficeMixin, PlantingMixin, DetectionPlantingMixin):
     """Writes one store; see the include.demo.store package docstring."""
 
     def run(self) -> Manifest:
@@ -34,6 +35,9 @@ class Generator(StructureMixin, CustomersMixin, BackOfficeMixin, PlantingMixin):
         self.writer.flush()
         self.plant_orphans()
         self.plant_third_party_table()
+        if cfg.detections:
+            self.write_detection_plants()
+            self.writer.flush()
         self.writer.close()
         return self.manifest
 

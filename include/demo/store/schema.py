@@ -49,6 +49,10 @@ SEEDED_TABLES = (
     "integration",
     "password_reset_request_event",
     "magento_login_as_customer_log",
+    "authorization_role",
+    "authorization_rule",
+    "cms_block",
+    "cms_page",
 )
 THIRD_PARTY_TABLE = "acme_kyc_document"
 THIRD_PARTY_DDL = {
