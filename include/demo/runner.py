@@ -7,13 +7,24 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from include.config import PROJECT_ROOT
-from include.demo.local_airflow import ApiServer, airflow_bin, airflow_env, prepare_metadata_db, run_airflow, stop_process
+from include.demo.local_airflow import (
+    DEFAULT_HOME,
+    ApiServer,
+    airflow_bin,
+    airflow_env,
+    local_secrets,
+    prepare_metadata_db,
+    run_airflow,
+    stop_process,
+)
 from include.demo.store import SeedConfig, seed_store
-from include.evidence.verify import verify
+from include.evidence.verify import parse_document, verify
 from include.incident.versions import latest_version
 from include.lake import keys
+from include.lake.signing import keyring, parse_public_key
 from include.lake.store import open_lake
 from include.monitoring.fulfilments import fulfilments, record_fulfilment
 
@@ -123,6 +134,8 @@ def run_demo(customers: int = 2000) -> int:
         magento={"conn_type": "sqlite", "host": str(STORE)},
         extra={"NOTICE_OUTBOX_DIR": str(DEMO_DIR / "outbox"), "NOTICE_EMAIL_TRANSPORT": "file"},
     )
+    if moved := set_aside_unsigned_lake():
+        say(f"the existing demo lake has an unsigned ledger (written before signing); moved it to {moved.name}")
     try:
         say("preparing the Airflow metadata DB (SQLite in .airflow/)")
         prepare_metadata_db(env, LOG_DIR)
@@ -139,36 +152,52 @@ def run_demo(customers: int = 2000) -> int:
     except RuntimeError as error:
         print(f"demo failed: {error}", file=sys.stderr)
         return 1
-    return print_outputs(started)
+    return print_outputs(started, local_secrets(DEFAULT_HOME)["signing_public_key"])
 
 
-def print_outputs(started: float) -> int:
+def auditor_command(lake_url: str, public_key: str, head: str | None) -> str:
+    """The one-line verify command an auditor runs (the public key they were given, the head they recorded)."""
+    expect = f" --expect-head {head}" if head else ""
+    return f".venv/bin/breachctl evidence verify --lake {lake_url} --public-key {public_key}{expect}"
+
+
+def set_aside_unsigned_lake(lake_root: Path = LAKE) -> Path | None:
+    """Move a demo lake written before ledger signing out of the way (its ledger cannot verify); where it went."""
+    first = lake_root / keys.ledger_entry(0)
+    if not first.is_file() or "signature" in (parse_document(first.read_bytes()) or {}):
+        return None
+    target = lake_root.with_name(f"{lake_root.name}.unsigned-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}")
+    lake_root.rename(target)
+    return target
+
+
+def print_outputs(started: float, public_key: str, lake_root: Path = LAKE) -> int:
     """Where everything is, and the auditor's verify command with its result; the exit status."""
-    lake = open_lake(LAKE.as_uri())
-    report = verify(lake)
+    lake = open_lake(lake_root.as_uri())
+    report = verify(lake, public_keys=keyring([parse_public_key(public_key)]))
     scans = sorted(key for key, _ in lake.list(keys.SCANS) if key.endswith("summary.json"))
     print()
     print(f"Demo finished in {time.monotonic() - started:.0f}s. Outputs:")
     print(f"  demo store (SQLite)        {STORE}")
-    print(f"  lake                       {LAKE}")
+    print(f"  lake                       {lake_root}")
     if scans:
-        print(f"  latest scan findings       {LAKE / scans[-1].replace('summary.json', 'findings.json')}")
+        print(f"  latest scan findings       {lake_root / scans[-1].replace('summary.json', 'findings.json')}")
     version = latest_version(lake, INCIDENT_ID)
     if version:
-        base = LAKE / keys.incident_prefix(INCIDENT_ID, version)
+        base = lake_root / keys.incident_prefix(INCIDENT_ID, version)
         print(f"  incident summary           {base / 'summary.json'}")
         print(f"  obligations (JSON, HTML)   {base / 'obligations.json'}  {base / 'obligations.html'}")
         print(f"  notification batches       {base / 'batches'}")
     print(f"  mail-house outbox          {DEMO_DIR / 'outbox'} (HPKE-encrypted to the mail house's key)")
     reports = sorted(key for key, _ in lake.list(keys.REPORTS) if key.endswith("report.html"))
     if reports:
-        print(f"  compliance report          {LAKE / reports[-1]}")
+        print(f"  compliance report          {lake_root / reports[-1]}")
     print(f"  logs                       {LOG_DIR}")
-    print()
-    print("An auditor verifies the evidence store with:")
-    print(f"  .venv/bin/breachctl evidence verify --lake {LAKE.as_uri()}")
     print(
-        f"  -> {'OK' if report.ok else 'PROBLEMS'}: {report.entries} ledger entries, {report.manifests} manifests, "
-        f"{report.outputs_checked} outputs checked, {len(report.problems)} problem(s)"
+        f"  evidence: {'OK' if report.ok else 'PROBLEMS'}: {report.entries} signed ledger entries, {report.manifests} "
+        f"manifests, {report.outputs_checked} outputs checked, {len(report.problems)} problem(s)"
     )
+    print()
+    print("An auditor records the head and verifies the evidence store (public key from `breachctl evidence public-key`):")
+    print(auditor_command(lake.url, public_key, (report.head or {}).get("entry_hash")))
     return 0 if report.ok else 1

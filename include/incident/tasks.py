@@ -25,7 +25,7 @@ from include.incident.versions import (
 from include.lake import crypto, keys
 from include.lake.ledger import record_audit
 from include.lake.store import Lake, StoredOutput, open_lake
-from include.legal.inputs import Affected, parse_affected
+from include.legal.inputs import Affected, InputError, parse_affected
 from include.legal.obligations import obligations_document
 from include.legal.rules import load_rules
 from include.magento.source import SourceError, create_source_engine, url_from_connection
@@ -88,13 +88,16 @@ def accept_trigger(conf: dict[str, Any], *, dag_run: Any = None, lake: Lake | No
 
 
 def scope_keys(lake: Lake, trigger: IncidentTrigger) -> list[str]:
-    """The values of a lake_file scope (decrypted when encrypted)."""
+    """The values of a lake_file scope; the file must be encrypted (InputError naming scope_file otherwise)."""
     if trigger.scope_kind != "lake_file" or trigger.scope_file is None or trigger.scope_file_kind is None:
         return []
-    data = lake.get(trigger.scope_file)
-    if crypto.is_encrypted(data):
-        data = crypto.decrypt(data, crypto.default_wrapper(), aad=trigger.scope_file)
-    return parse_scope_file(data, trigger.scope_file_kind)
+    if not lake.exists(trigger.scope_file):
+        raise InputError("scope_file: no such object in the lake (upload it with breachctl incident upload-scope)")
+    try:
+        data = crypto.decrypt(lake.get(trigger.scope_file), crypto.default_wrapper(), aad=trigger.scope_file)
+        return parse_scope_file(data, trigger.scope_file_kind)
+    except (crypto.DecryptionError, ValueError) as error:
+        raise InputError(f"scope_file: {error}") from None
 
 
 def resolve(trigger: IncidentTrigger, lake: Lake, url: str | None = None) -> tuple[Resolution, str]:
@@ -138,7 +141,7 @@ def resolve_scope(trigger: IncidentTrigger, run_id: str, *, url: str | None = No
     summary, outputs = write_version(lake, trigger, version, run_id, resolution, source, previous)
     if same_run is None:
         versions.append({"version": version, "run_id": run_id, "fingerprint": print_, "created_at": summary["resolved_at"]})
-        save_versions(lake, trigger.incident_id, versions)
+        outputs.append(save_versions(lake, trigger.incident_id, versions))
     log.info(
         "incident %s v%d: %d individual(s), %d unknown residency",
         trigger.incident_id,
@@ -182,7 +185,10 @@ def write_version(
         **summarise_individuals(individuals),
         "unlinked_tables": resolution.unlinked_tables,
         "compromised_tables": trigger.compromised_tables,
+        "unreadable_values": resolution.unreadable_values,
     }
+    if resolution.unreadable_values:
+        log.warning("%d source value(s) were not valid UTF-8 and were read as missing", resolution.unreadable_values)
     summary["changes_from_previous"] = changes_from(previous, summary)
     groups = affected_groups(individuals, trigger)
     outputs = [
