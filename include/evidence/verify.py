@@ -234,8 +234,16 @@ class Verifier:
                 if path not in self.expected:
                     self.problem("added", path, "not listed in any sealed manifest")
 
+    def check_immutable(self) -> None:
+        """No ledger entry or manifest was ever overwritten (on S3 every retained version counts)."""
+        for prefix in (keys.LEDGER, keys.MANIFESTS):
+            for path, count in sorted(self.lake.version_counts(prefix).items()):
+                if count > 1:
+                    self.problem("rewritten", path, f"{count} versions: overwritten after it was written (and locked)")
+
     def run(self) -> VerifyReport:
         """The whole verification."""
+        self.check_immutable()
         self.check_head(*self.check_chain())
         self.apply_events()
         for path, expected in self.expected.items():

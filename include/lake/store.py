@@ -53,6 +53,7 @@ class Lake(Protocol):
     def list(self, prefix: str = "") -> Iterator[tuple[str, int]]: ...
     def delete(self, key: str) -> None: ...
     def history(self, key: str) -> Sequence[bytes]: ...
+    def version_counts(self, prefix: str) -> dict[str, int]: ...
 
 
 def _stored(key: str, data: bytes) -> StoredObject:
@@ -129,6 +130,10 @@ class FileLake:
     def history(self, key: str) -> Sequence[bytes]:
         """Every retained version of an object: a folder keeps only the current one."""
         return [self.get(key)] if self.exists(key) else []
+
+    def version_counts(self, prefix: str) -> dict[str, int]:
+        """How many versions of each object under prefix are retained: one each in a folder."""
+        return {key: 1 for key, _ in self.list(prefix)}
 
 
 class S3Lake:
@@ -226,6 +231,21 @@ class S3Lake:
             return [self.client.get_object(Bucket=self.bucket, Key=full, VersionId=v["VersionId"])["Body"].read() for v in found]
         except (BotoCoreError, ClientError) as error:
             raise LakeError(f"S3 version listing of {key} failed: {type(error).__name__}") from error
+
+    def version_counts(self, prefix: str) -> dict[str, int]:
+        """How many versions of each object under prefix are retained (more than one: it was overwritten)."""
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 (botocore only for S3 lakes)
+
+        full = self._key(prefix.rstrip("/")) + "/"
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        counts: dict[str, int] = {}
+        try:
+            for page in self.client.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=full):
+                for version in page.get("Versions", []):
+                    counts[version["Key"][strip:]] = counts.get(version["Key"][strip:], 0) + 1
+        except (BotoCoreError, ClientError) as error:
+            raise LakeError(f"S3 version listing of {prefix} failed: {type(error).__name__}") from error
+        return counts
 
 
 def s3_client(config: Config | None = None) -> Any:
