@@ -140,7 +140,7 @@ def test_a_plaintext_list_where_the_layout_says_encrypted_is_refused(file_lake):
     key = "incidents/_inputs/INC-2026-0042/list.csv.enc"
     file_lake.put(key, b"victim@example.com\n")
     trigger = validate_trigger({**BASE, **LAKE_FILE, "scope_file": key})
-    with pytest.raises(InputError, match="scope_file: .*plaintext where the layout expects ciphertext"):
+    with pytest.raises(InputError, match=r"scope_file: .*plaintext where the layout expects ciphertext"):
         incident_tasks.scope_keys(file_lake, trigger)
     file_lake.put(key, crypto.encrypt(b"victim@example.com\n", crypto.default_wrapper(), key))
     assert incident_tasks.scope_keys(file_lake, trigger) == ["victim@example.com"]
