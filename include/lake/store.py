@@ -120,8 +120,14 @@ class FileLake:
         if not base.exists():
             return
         for path in sorted(base.rglob("*")):
-            if path.is_file() and not path.name.startswith(".tmp-"):
-                yield path.relative_to(self.root).as_posix(), path.stat().st_size
+            if path.name.startswith(".tmp-"):
+                continue
+            try:
+                size = path.stat().st_size if path.is_file() else None
+            except FileNotFoundError:  # removed while listing (a pruned lease record)
+                continue
+            if size is not None:
+                yield path.relative_to(self.root).as_posix(), size
 
     def delete(self, key: str) -> None:
         """Remove one object (missing is fine)."""
