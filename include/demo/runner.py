@@ -24,7 +24,7 @@ from include.demo.store import SeedConfig, seed_store
 from include.evidence.verify import parse_document, verify
 from include.incident.versions import latest_version
 from include.lake import keys
-from include.lake.signing import keyring, parse_public_key
+from include.lake.signing import Signer, keyring, parse_private_key, parse_public_key
 from include.lake.store import open_lake
 from include.monitoring.fulfilments import fulfilments, record_fulfilment
 
@@ -108,7 +108,7 @@ def run_incident_with_approval(env: dict, conf: dict) -> None:
     say(f"breach_incident: done (log: {log.relative_to(PROJECT_ROOT)})")
 
 
-def record_regulator_filings() -> None:
+def record_regulator_filings(signer: Signer) -> None:
     """What legal does after filing each regulator notice: `breachctl incident fulfil` (done here for every one)."""
     lake = open_lake(LAKE.as_uri())
     version = latest_version(lake, INCIDENT_ID)
@@ -118,9 +118,12 @@ def record_regulator_filings() -> None:
     done = fulfilments(lake, INCIDENT_ID)
     filed = 0
     for obligation in document["obligations"]:
-        if obligation["required"] and obligation["recipient"] != "individuals" and obligation["id"] not in done:
-            record_fulfilment(lake, INCIDENT_ID, obligation["id"], datetime.now(UTC), "legal (demo drill)", "DRILL")
-            filed += 1
+        if not obligation["required"] or obligation["recipient"] == "individuals":
+            continue
+        earlier = done.get(obligation["id"])
+        at = datetime.fromisoformat(earlier["at"]) if earlier else datetime.now(UTC)
+        record_fulfilment(lake, INCIDENT_ID, obligation["id"], at, "legal (demo drill)", "DRILL", signer=signer)
+        filed += earlier is None
     if filed:
         say(f"recorded {filed} regulator and agency filings (breachctl incident fulfil)")
 
@@ -146,7 +149,7 @@ def run_demo(customers: int = 2000) -> int:
         (DEMO_DIR / "seed-manifest.json").write_text(json.dumps(manifest, indent=1))
         dags_test("magento_pii_scan", env)
         run_incident_with_approval(env, demo_incident(datetime.now(UTC)))
-        record_regulator_filings()
+        record_regulator_filings(Signer(parse_private_key(local_secrets(DEFAULT_HOME)["signing_private_key"])))
         dags_test("incident_deadline_monitor", env)
         dags_test("compliance_report", env)
     except RuntimeError as error:

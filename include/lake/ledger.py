@@ -210,12 +210,12 @@ def seal_run(
     return _store_manifest(lake, dag_id, run_key or keys.run_key(run_id), manifest, signer)
 
 
-def record_audit(lake: Lake, event: dict[str, Any]) -> dict[str, Any]:
+def record_audit(lake: Lake, event: dict[str, Any], *, signer: Signer | None = None) -> dict[str, Any]:
     """An audit-trail entry with the PCI DSS 10.2.2 fields (user, event, time, outcome, origin, data, component)."""
     missing = [name for name in PCI_AUDIT_FIELDS if name not in event]
     if missing:
         raise ValueError(f"audit event lacks {', '.join(missing)}")
-    return append_entry(lake, {"type": "audit", "event": event})
+    return append_entry(lake, {"type": "audit", "event": event}, signer=signer)
 
 
 def record_deletion(lake: Lake, paths: list[str], reason: str) -> dict[str, Any] | None:

@@ -9,7 +9,8 @@ from typing import Any
 
 from include.lake import keys
 from include.lake.jsondoc import load_object
-from include.lake.ledger import record_audit, seal_run, sha256
+from include.lake.ledger import find_manifest_entry, record_audit, seal_run, sha256
+from include.lake.signing import Signer
 from include.lake.store import Lake, StoredOutput
 
 MAX_FULFILMENTS = 100
@@ -40,25 +41,33 @@ def check_fulfilment(obligation: str, by: str, reference: str | None) -> None:
         raise ValueError("reference: 1-200 characters on one line")
 
 
-def _store(lake: Lake, incident_id: str, obligation: str, at: datetime, record: dict[str, Any]) -> tuple[StoredOutput, int]:
-    """The record under the first free key for this moment, or the identical one already there (attempt 0)."""
+def _store(lake: Lake, incident_id: str, obligation: str, at: datetime, record: dict[str, Any]) -> tuple[StoredOutput, int, bool]:
+    """The record under the first free key for this moment, or the identical one already there; its attempt, and new."""
     same = {k: v for k, v in record.items() if k != "recorded_at"}
     for attempt in range(1, MAX_FULFILMENTS + 1):
         key = keys.fulfilment(incident_id, obligation, at, attempt)
         stored = lake.put_if_absent(key, json.dumps(record, indent=2).encode())
         if stored is not None:
-            return stored.as_dict(), attempt
+            return stored.as_dict(), attempt, True
         data = lake.get(key)
         existing = load_object(data) or {}
         if {k: v for k, v in existing.items() if k != "recorded_at"} == same:
-            return {"path": key, "sha256": sha256(data), "size": len(data)}, 0
+            return {"path": key, "sha256": sha256(data), "size": len(data)}, attempt, False
     raise ValueError(f"at: {MAX_FULFILMENTS} different fulfilments of {obligation} were recorded for this moment")
 
 
 def record_fulfilment(
-    lake: Lake, incident_id: str, obligation: str, at: datetime, by: str, reference: str | None
+    lake: Lake,
+    incident_id: str,
+    obligation: str,
+    at: datetime,
+    by: str,
+    reference: str | None,
+    *,
+    signer: Signer | None = None,
 ) -> StoredOutput:
-    """Record that a regulator or agency notice was made (and the audit entry for it); a repeat is recorded once."""
+    """Record that a regulator or agency notice was made (and the audit entry for it); a repeat is recorded once, and
+    a repeat of a recording that crashed before it was sealed completes it."""
     check_fulfilment(obligation, by, reference)
     record = {
         "incident_id": incident_id,
@@ -68,16 +77,18 @@ def record_fulfilment(
         "reference": reference,
         "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    stored, attempt = _store(lake, incident_id, obligation, at, record)
-    if attempt == 0:
-        return stored
+    stored, attempt, new = _store(lake, incident_id, obligation, at, record)
+    run_key = keys.fulfilment_name(obligation, at, attempt)
+    if not new and find_manifest_entry(lake, keys.manifest("breachctl", run_key)) is not None:
+        return stored  # the same fulfilment, recorded before: recorded once
     seal_run(
         lake,
         dag_id="breachctl",
         run_id=f"fulfil-{incident_id}-{obligation}-{keys.stamp(at)}" + (f"-{attempt}" if attempt > 1 else ""),
         outputs=[dict(stored, task_id="incident fulfil")],
         versions={},
-        run_key=keys.fulfilment_name(obligation, at, attempt),
+        run_key=run_key,
+        signer=signer,
     )
     record_audit(
         lake,
@@ -90,5 +101,6 @@ def record_fulfilment(
             "affected_data": f"incident {incident_id} obligation {obligation}",
             "component": "breachctl",
         },
+        signer=signer,
     )
     return stored

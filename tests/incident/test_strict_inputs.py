@@ -159,3 +159,20 @@ def test_one_street_that_is_not_utf8_does_not_fail_the_resolution(tmp_path):
     summary = json.loads(lake.get(keys.incident_summary("INC-2026-0042", 1)))
     assert result["counts"]["individuals"] >= 60 and summary["unreadable_values"] >= 1
     assert datetime.fromisoformat(summary["resolved_at"]) <= datetime.now(UTC)
+
+
+def test_a_fulfilment_that_crashed_before_its_seal_is_completed_by_the_repeat(file_lake, monkeypatch, ledger_public_key):
+    from include.monitoring import fulfilments
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("signing connection unavailable")
+
+    at = datetime(2026, 12, 1, 18, tzinfo=UTC)
+    with monkeypatch.context() as patched:
+        patched.setattr(fulfilments, "seal_run", crash)
+        with pytest.raises(RuntimeError):
+            fulfilments.record_fulfilment(file_lake, "INC-2026-0042", "US-CA/ag", at, "legal", "R1")
+    assert not verify(file_lake, public_keys=ledger_public_key).ok
+    fulfilments.record_fulfilment(file_lake, "INC-2026-0042", "US-CA/ag", at, "legal", "R1")
+    fulfilments.record_fulfilment(file_lake, "INC-2026-0042", "US-CA/ag", at, "legal", "R1")
+    assert verify(file_lake, public_keys=ledger_public_key).ok and len(list(file_lake.list(keys.LEDGER))) == 2
