@@ -164,3 +164,10 @@ def test_index_lists_runs_with_hashes_and_the_head_to_record(sealed_lake, tmp_pa
     assert manifest["outputs"][0]["sha256"] in html and "alice" in html and "all 4 ledger entries" in html
     head = json.loads((sealed_lake / "evidence/HEAD.json").read_text())
     assert f"entry 3, hash <code>{head['entry_hash']}</code>" in html and signing.default_signer().key_id in html
+
+
+def test_public_key_command_prints_what_auditors_pass(capsys, ledger_public_key_text):
+    from include import cli
+
+    assert cli.main(["evidence", "public-key"]) == 0
+    assert capsys.readouterr().out.strip() == ledger_public_key_text
