@@ -196,7 +196,7 @@ def seal_evidence(
             type=["null", "string"],
             title="Scope file (lake key)",
             section="Scope",
-            description="incidents/_inputs/<incident>/<file>.csv|txt|json[.enc]",
+            description="incidents/_inputs/<this incident>/<file>.csv|txt|json.enc, as upload-scope prints it",
         ),
         "scope_file_kind": Param(
             None, type=["null", "string"], enum=[None, *SCOPE_FILE_KINDS], title="Scope file holds", section="Scope"

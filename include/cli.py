@@ -1,4 +1,4 @@
-"""breachctl: the project's command line for what is not a DAG (seeding, obligations, incidents, notices, evidence).
+"""breachctl: the project's command line for what is not a DAG (seeding, obligations, incidents, notices, evidence, keys).
 
 The parser lives here; each command's handler lives in its domain's `commands` module and is imported only when
 that command runs, so `breachctl obligations` starts without loading pandas, Great Expectations or boto3.
@@ -50,8 +50,15 @@ def add_evidence(sub: argparse._SubParsersAction) -> None:
     evidence = sub.add_parser("evidence", help="verify the evidence store or write its HTML index").add_subparsers(
         dest="action", required=True
     )
-    verify = evidence.add_parser("verify", help="recompute every hash and the chain; exit 1 on any problem")
+    verify = evidence.add_parser("verify", help="recompute every hash, the chain and its signatures; exit 1 on any problem")
     verify.add_argument("--lake", required=True, help="lake URL (file:// or s3://bucket/prefix)")
+    verify.add_argument(
+        "--public-key",
+        action="append",
+        required=True,
+        help="the ledger's Ed25519 public key (base64, PEM or a file); repeat for keys used before a signing-key change",
+    )
+    verify.add_argument("--expect-head", help="the head hash recorded at an earlier audit: fail unless the ledger still holds it")
     verify.add_argument(
         "--since", help="only re-hash outputs sealed on or after this date (YYYY-MM-DD); the chain is always checked"
     )
@@ -59,7 +66,20 @@ def add_evidence(sub: argparse._SubParsersAction) -> None:
     index = evidence.add_parser("index", help="write an accessible HTML index of runs, incidents and audit events")
     index.add_argument("--lake", required=True)
     index.add_argument("--out", required=True)
+    index.add_argument("--public-key", action="append", help="check signatures with this public key")
     _handler(index, "include.evidence.commands:index_command")
+    public_key = evidence.add_parser("public-key", help="print the signing connection's public key (give it to auditors)")
+    public_key.add_argument("--conn-id", default=None, help="signing connection (default: evidence_signing)")
+    _handler(public_key, "include.evidence.commands:public_key_command")
+
+
+def add_lake(sub: argparse._SubParsersAction) -> None:
+    """breachctl lake rotate."""
+    lake = sub.add_parser("lake", help="lake maintenance").add_subparsers(dest="action", required=True)
+    rotate = lake.add_parser("rotate", help="re-wrap every encrypted object's data key under the current master key")
+    rotate.add_argument("--lake", required=True)
+    rotate.add_argument("--prefix", default="", help="only objects under this prefix")
+    _handler(rotate, "include.lake.commands:rotate_command")
 
 
 def add_notices(sub: argparse._SubParsersAction) -> None:
@@ -159,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     """All subcommands."""
     parser = argparse.ArgumentParser(prog="breachctl", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_seed, add_obligations, add_evidence, add_notices, add_incident, add_detection, add_demo):
+    for add in (add_seed, add_obligations, add_evidence, add_lake, add_notices, add_incident, add_detection, add_demo):
         add(sub)
     return parser
 

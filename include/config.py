@@ -161,6 +161,7 @@ class Config:
     magento_conn_id: str = "magento_db"
     aws_conn_id: str = "aws_lake"
     key_conn_id: str = "lake_encryption"
+    signing_conn_id: str = "evidence_signing"
     mail_house_conn_id: str = "mail_house"
     smtp_conn_id: str = "notice_smtp"
     business: Business | None = None
@@ -216,6 +217,7 @@ class Config:
             magento_conn_id=env.get("MAGENTO_CONN_ID", "magento_db"),
             aws_conn_id=aws_conn_id,
             key_conn_id=env.get("LAKE_KEY_CONN_ID", "lake_encryption"),
+            signing_conn_id=env.get("EVIDENCE_SIGNING_CONN_ID", "evidence_signing"),
             business=business,
             dpo_contact=env.get("BUSINESS_DPO_CONTACT", ""),
             notice_transport=transport,

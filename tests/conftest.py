@@ -41,17 +41,42 @@ def _reachable(host: str, port: int) -> bool:
 
 @pytest.fixture(scope="session", autouse=True)
 def lake_key() -> str:
-    """A fresh lake master key for the whole test session, as the lake_encryption connection."""
+    """A fresh lake master key and pseudonym secret (the lake_encryption connection) and evidence signing key."""
     key = base64.b64encode(secrets.token_bytes(32)).decode()
     os.environ["AIRFLOW_CONN_LAKE_ENCRYPTION"] = json.dumps(
-        {"conn_type": "generic", "password": key, "extra": {"key_id": "test-1"}}
+        {
+            "conn_type": "generic",
+            "password": key,
+            "extra": {"key_id": "test-1", "pseudonym_secret": base64.b64encode(secrets.token_bytes(32)).decode()},
+        }
+    )
+    os.environ["AIRFLOW_CONN_EVIDENCE_SIGNING"] = json.dumps(
+        {"conn_type": "generic", "password": base64.b64encode(secrets.token_bytes(32)).decode()}
     )
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     from include.lake import crypto as lake_crypto
+    from include.lake import signing
 
     lake_crypto.default_wrapper.cache_clear()
     lake_crypto._pseudonym_secret.cache_clear()
+    signing.default_signer.cache_clear()
     return key
+
+
+@pytest.fixture
+def ledger_public_key():
+    """The evidence signing key's public half, as verify takes it (fingerprint -> key)."""
+    from include.lake import signing
+
+    return signing.keyring([signing.default_signer().private.public_key()])
+
+
+@pytest.fixture
+def ledger_public_key_text() -> str:
+    """The evidence signing key's public half as an auditor passes it to --public-key."""
+    from include.lake import signing
+
+    return signing.public_key_text(signing.default_signer().private.public_key())
 
 
 @pytest.fixture(scope="session")

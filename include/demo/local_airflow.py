@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from include.airflow_api import ApiClient
@@ -37,16 +38,13 @@ def airflow_bin() -> str:
     return str(candidate) if candidate.exists() else (shutil.which("airflow") or "airflow")
 
 
-def local_secrets(home: Path) -> dict[str, str]:
-    """Per-checkout secrets (lake key, admin password), created once in the git-ignored Airflow home."""
-    path = home / "local-secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    home.mkdir(parents=True, exist_ok=True)
+def _new_secrets() -> dict[str, str]:
     mail_house = X25519PrivateKey.generate()
+    signing = Ed25519PrivateKey.generate()
     raw = serialization.Encoding.Raw
-    values = {
+    return {
         "lake_key": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "pseudonym_secret": base64.b64encode(secrets.token_bytes(32)).decode(),
         "admin_password": secrets.token_urlsafe(18),
         "legal_password": secrets.token_urlsafe(18),
         "mail_house_private_key": base64.b64encode(
@@ -55,7 +53,29 @@ def local_secrets(home: Path) -> dict[str, str]:
         "mail_house_public_key": base64.b64encode(
             mail_house.public_key().public_bytes(raw, serialization.PublicFormat.Raw)
         ).decode(),
+        "signing_private_key": base64.b64encode(
+            signing.private_bytes(raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+        ).decode(),
+        "signing_public_key": base64.b64encode(signing.public_key().public_bytes(raw, serialization.PublicFormat.Raw)).decode(),
     }
+
+
+def local_secrets(home: Path) -> dict[str, str]:
+    """Per-checkout secrets (lake key, pseudonym secret, signing key, passwords), created once in the git-ignored home.
+
+    A file from an older checkout gets the secrets it lacks added; the ones it has are never replaced.
+    """
+    path = home / "local-secrets.json"
+    values = json.loads(path.read_text()) if path.exists() else {}
+    fresh = _new_secrets()
+    missing = {name: value for name, value in fresh.items() if name not in values}
+    for pair in ("mail_house_", "signing_"):
+        if any(name.startswith(pair) for name in missing):
+            missing.update({name: value for name, value in fresh.items() if name.startswith(pair)})
+    if not missing:
+        return values
+    values.update(missing)
+    home.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(values))
     path.chmod(0o600)
     return values
@@ -86,8 +106,13 @@ def airflow_env(
         "LAKE_URL": lake_url,
         "AIRFLOW_CONN_MAGENTO_DB": json.dumps(magento),
         "AIRFLOW_CONN_LAKE_ENCRYPTION": json.dumps(
-            {"conn_type": "generic", "password": values["lake_key"], "extra": {"key_id": "local-1"}}
+            {
+                "conn_type": "generic",
+                "password": values["lake_key"],
+                "extra": {"key_id": "local-1", "pseudonym_secret": values["pseudonym_secret"]},
+            }
         ),
+        "AIRFLOW_CONN_EVIDENCE_SIGNING": json.dumps({"conn_type": "generic", "password": values["signing_private_key"]}),
         "AIRFLOW_CONN_MAIL_HOUSE": json.dumps({"conn_type": "generic", "extra": {"public_key": values["mail_house_public_key"]}}),
     }
     env.update(extra or {})

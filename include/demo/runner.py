@@ -16,14 +16,16 @@ from include.demo.local_airflow import (
     ApiServer,
     airflow_bin,
     airflow_env,
+    local_secrets,
     prepare_metadata_db,
     run_airflow,
     stop_process,
 )
 from include.demo.store import SeedConfig, seed_store
-from include.evidence.verify import verify
+from include.evidence.verify import parse_document, verify
 from include.incident.versions import latest_version
 from include.lake import keys
+from include.lake.signing import Signer, keyring, parse_private_key, parse_public_key
 from include.lake.store import open_lake
 from include.monitoring.fulfilments import fulfilments, record_fulfilment
 
@@ -122,7 +124,7 @@ def run_incident_with_approval(env: dict, conf: dict) -> None:
     say(f"breach_incident: done (log: {log.relative_to(PROJECT_ROOT)})")
 
 
-def record_regulator_filings() -> None:
+def record_regulator_filings(signer: Signer) -> None:
     """What legal does after filing each regulator notice: `breachctl incident fulfil` (done here for every one)."""
     lake = open_lake(LAKE.as_uri())
     version = latest_version(lake, INCIDENT_ID)
@@ -132,9 +134,12 @@ def record_regulator_filings() -> None:
     done = fulfilments(lake, INCIDENT_ID)
     filed = 0
     for obligation in document["obligations"]:
-        if obligation["required"] and obligation["recipient"] != "individuals" and obligation["id"] not in done:
-            record_fulfilment(lake, INCIDENT_ID, obligation["id"], datetime.now(UTC), "legal (demo drill)", "DRILL")
-            filed += 1
+        if not obligation["required"] or obligation["recipient"] == "individuals":
+            continue
+        earlier = done.get(obligation["id"])
+        at = datetime.fromisoformat(earlier["at"]) if earlier else datetime.now(UTC)
+        record_fulfilment(lake, INCIDENT_ID, obligation["id"], at, "legal (demo drill)", "DRILL", signer=signer)
+        filed += earlier is None
     if filed:
         say(f"recorded {filed} regulator and agency filings (breachctl incident fulfil)")
 
@@ -145,6 +150,8 @@ def run_demo(customers: int = 2000) -> int:
     DEMO_DIR.mkdir(exist_ok=True)
     as_of = date.today() - timedelta(days=2)  # the planted attack is on the day after as_of: yesterday
     env = demo_env()
+    if moved := set_aside_unsigned_lake():
+        say(f"the existing demo lake has an unsigned ledger (written before signing); moved it to {moved.name}")
     try:
         say("preparing the Airflow metadata DB (SQLite in .airflow/)")
         prepare_metadata_db(env, LOG_DIR)
@@ -161,29 +168,45 @@ def run_demo(customers: int = 2000) -> int:
         if confirmed:
             run_incident_with_approval(env, confirmed)
         run_incident_with_approval(env, demo_incident(datetime.now(UTC)))
-        record_regulator_filings()
+        record_regulator_filings(Signer(parse_private_key(local_secrets(DEFAULT_HOME)["signing_private_key"])))
         dags_test("incident_deadline_monitor", env)
         dags_test("compliance_report", env)
     except RuntimeError as error:
         print(f"demo failed: {error}", file=sys.stderr)
         return 1
-    return print_outputs(started)
+    return print_outputs(started, local_secrets(DEFAULT_HOME)["signing_public_key"])
 
 
-def print_outputs(started: float) -> int:
+def auditor_command(lake_url: str, public_key: str, head: str | None) -> str:
+    """The one-line verify command an auditor runs (the public key they were given, the head they recorded)."""
+    expect = f" --expect-head {head}" if head else ""
+    return f".venv/bin/breachctl evidence verify --lake {lake_url} --public-key {public_key}{expect}"
+
+
+def set_aside_unsigned_lake(lake_root: Path = LAKE) -> Path | None:
+    """Move a demo lake written before ledger signing out of the way (its ledger cannot verify); where it went."""
+    first = lake_root / keys.ledger_entry(0)
+    if not first.is_file() or "signature" in (parse_document(first.read_bytes()) or {}):
+        return None
+    target = lake_root.with_name(f"{lake_root.name}.unsigned-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}")
+    lake_root.rename(target)
+    return target
+
+
+def print_outputs(started: float, public_key: str, lake_root: Path = LAKE) -> int:
     """Where everything is, and the auditor's verify command with its result; the exit status."""
-    lake = open_lake(LAKE.as_uri())
-    report = verify(lake)
+    lake = open_lake(lake_root.as_uri())
+    report = verify(lake, public_keys=keyring([parse_public_key(public_key)]))
     scans = sorted(key for key, _ in lake.list(keys.SCANS) if key.endswith("summary.json"))
     print()
     print(f"Demo finished in {time.monotonic() - started:.0f}s. Outputs:")
     print(f"  demo store (SQLite)        {STORE}")
-    print(f"  lake                       {LAKE}")
+    print(f"  lake                       {lake_root}")
     if scans:
-        print(f"  latest scan findings       {LAKE / scans[-1].replace('summary.json', 'findings.json')}")
+        print(f"  latest scan findings       {lake_root / scans[-1].replace('summary.json', 'findings.json')}")
     version = latest_version(lake, INCIDENT_ID)
     if version:
-        base = LAKE / keys.incident_prefix(INCIDENT_ID, version)
+        base = lake_root / keys.incident_prefix(INCIDENT_ID, version)
         print(f"  incident summary           {base / 'summary.json'}")
         print(f"  obligations (JSON, HTML)   {base / 'obligations.json'}  {base / 'obligations.html'}")
         print(f"  notification batches       {base / 'batches'}")
@@ -191,13 +214,13 @@ def print_outputs(started: float) -> int:
     print(f"  mail-house outbox          {DEMO_DIR / 'outbox'} (HPKE-encrypted to the mail house's key)")
     reports = sorted(key for key, _ in lake.list(keys.REPORTS) if key.endswith("report.html"))
     if reports:
-        print(f"  compliance report          {LAKE / reports[-1]}")
+        print(f"  compliance report          {lake_root / reports[-1]}")
     print(f"  logs                       {LOG_DIR}")
-    print()
-    print("An auditor verifies the evidence store with:")
-    print(f"  .venv/bin/breachctl evidence verify --lake {LAKE.as_uri()}")
     print(
-        f"  -> {'OK' if report.ok else 'PROBLEMS'}: {report.entries} ledger entries, {report.manifests} manifests, "
-        f"{report.outputs_checked} outputs checked, {len(report.problems)} problem(s)"
+        f"  evidence: {'OK' if report.ok else 'PROBLEMS'}: {report.entries} signed ledger entries, {report.manifests} "
+        f"manifests, {report.outputs_checked} outputs checked, {len(report.problems)} problem(s)"
     )
+    print()
+    print("An auditor records the head and verifies the evidence store (public key from `breachctl evidence public-key`):")
+    print(auditor_command(lake.url, public_key, (report.head or {}).get("entry_hash")))
     return 0 if report.ok else 1

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from include.evidence.verify import parse_document, verify
 from include.lake import keys
@@ -39,10 +42,10 @@ def index_entries(lake: Lake) -> dict[str, Any]:
     return {"runs": runs, "audits": audits, "incidents": incidents}
 
 
-def write_index(lake: Lake, out: Path) -> Path:
-    """An accessible HTML index of runs, incidents and audit events, linking each artefact with its hash."""
+def write_index(lake: Lake, out: Path, *, public_keys: Mapping[str, Ed25519PublicKey] | None = None) -> Path:
+    """An accessible HTML index of runs, incidents and audit events, linking each artefact with its hash and the head."""
     entries = index_entries(lake)
-    report = verify(lake)
+    report = verify(lake, public_keys=public_keys)
     local_root = lake.url.removeprefix("file://") if lake.url.startswith("file://") else None
     html = render_page(
         TEMPLATES,

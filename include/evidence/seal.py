@@ -35,13 +35,23 @@ VERSIONS: dict[str, Callable[[], dict[str, str]]] = {
 TaskResult = Mapping[str, Any] | Sequence[Mapping[str, Any] | None] | None
 
 
+def _items(result: TaskResult) -> list[Mapping[str, Any]]:
+    return [item or {} for item in result] if isinstance(result, Sequence) else [result or {}]
+
+
 def task_outputs(results: Mapping[str, TaskResult]) -> list[dict[str, Any]]:
-    """Every output of the run's tasks, tagged with the task that wrote it (mapped tasks give a list of results)."""
+    """Every output and state object of the run's tasks, tagged with the task that wrote it (mapped tasks give lists)."""
     outputs: list[dict[str, Any]] = []
     for task_id, result in results.items():
-        for item in result if isinstance(result, Sequence) else [result]:
-            outputs.extend(dict(output, task_id=task_id) for output in (item or {}).get("outputs", []))
+        for item in _items(result):
+            for output in [*item.get("outputs", []), *item.get("state", [])]:
+                outputs.append(dict(output, task_id=task_id))
     return outputs
+
+
+def task_removals(results: Mapping[str, TaskResult]) -> list[str]:
+    """Every object the run's tasks removed on purpose (superseded snapshot buckets)."""
+    return sorted({path for result in results.values() for item in _items(result) for path in item.get("removed", [])})
 
 
 def seal(
@@ -54,8 +64,8 @@ def seal(
     lake: Lake | None = None,
 ) -> SealResult | None:
     """Manifest of everything the run's tasks wrote, chained into the ledger; None when the run wrote nothing."""
-    outputs = task_outputs(results)
-    if not outputs:
+    outputs, removed = task_outputs(results), task_removals(results)
+    if not outputs and not removed:
         return None
     entry = seal_run(
         lake or open_lake(),
@@ -65,6 +75,7 @@ def seal(
         versions=VERSIONS.get(dag_id, dict)(),
         started_at=started_at,
         run_key=run_slug or keys.run_key(run_id),
+        removed=removed,
     )
     return {"seq": entry["seq"], "entry_hash": entry["entry_hash"], "manifest": entry["manifest"]}
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -23,6 +23,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from include.incident.trigger import IncidentTrigger
+from include.lake.jsondoc import JsonInputError, load_json
 from include.magento.geography import EEA_COUNTRIES, US_REGIONS
 from include.magento.schema import TEXT_TYPES, magento_tables
 from include.magento.source import SourceError
@@ -94,16 +95,41 @@ class Resolution:
     individuals: pd.DataFrame
     unlinked_tables: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    unreadable_values: int = 0
+
+
+class TextDecoding:
+    """SQLite text decoding that reads a value which is not UTF-8 as missing and counts it, instead of failing the query."""
+
+    def __init__(self) -> None:
+        self.unreadable = 0
+
+    def __call__(self, raw: bytes) -> str | None:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self.unreadable += 1
+            return None
+
+
+DECODING = TextDecoding()
 
 
 def _stream(engine: sa.Engine, sql: str, params: dict[str, Any] | None = None) -> Iterator[list[tuple[Any, ...]]]:
     try:
         with engine.connect() as connection:
+            driver = getattr(connection.connection, "driver_connection", None)
+            if isinstance(driver, sqlite3.Connection):
+                driver.text_factory = DECODING
             result = connection.execution_options(stream_results=True).execute(sa.text(sql), params or {})
             while rows := result.fetchmany(STREAM_ROWS):
                 yield [tuple(row) for row in rows]
     except sa.exc.SQLAlchemyError as error:
         raise SourceError(f"scope query failed: {type(getattr(error, 'orig', None) or error).__name__}") from None
+    except UnicodeDecodeError:
+        raise SourceError(
+            "scope query failed: the source returned text that is not UTF-8 (check the connection charset)"
+        ) from None
 
 
 def _frame(engine: sa.Engine, sql: str, columns: list[str], params: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -329,7 +355,7 @@ class ScopeResolver:
 
     def resolve(self) -> Resolution:
         """Every affected individual with exposed elements, residency, channels and language."""
-        started = time.monotonic()
+        started, unreadable = time.monotonic(), DECODING.unreadable
         seed = self.seed()
         self.timings["seed"] = round(time.monotonic() - started, 3)
         unlinked, frames = [], []
@@ -343,7 +369,7 @@ class ScopeResolver:
             if not exposure.empty:
                 frames.append(exposure)
         if not frames:
-            return Resolution(pd.DataFrame(columns=INDIVIDUAL_COLUMNS), unlinked, self.timings)
+            return Resolution(pd.DataFrame(columns=INDIVIDUAL_COLUMNS), unlinked, self.timings, DECODING.unreadable - unreadable)
         started = time.monotonic()
         flag_columns = sorted({c for frame in frames for c in frame.columns if c.startswith(("el:", "clear:"))})
         merged = pd.concat([_aligned(frame, flag_columns) for frame in frames], ignore_index=True)
@@ -364,7 +390,7 @@ class ScopeResolver:
         self.timings["merge"] = round(time.monotonic() - started, 3)
         individuals = self._individuals(merged, customers, flag_columns)
         self.timings["details"] = round(time.monotonic() - started - self.timings["merge"], 3)
-        return Resolution(individuals, unlinked, self.timings)
+        return Resolution(individuals, unlinked, self.timings, DECODING.unreadable - unreadable)
 
     def _individuals(self, merged: pd.DataFrame, customers: pd.DataFrame, flag_columns: list[str]) -> pd.DataFrame:
         people = merged.groupby("person", sort=True)[flag_columns].max()
@@ -451,23 +477,45 @@ INDIVIDUAL_COLUMNS = [
 ]
 
 
-def parse_scope_file(data: bytes, kind: str) -> list[str]:
-    """Keys from a responder's scope file (CSV, text lines or a JSON list), validated per kind."""
+SCOPE_VALUE_CHECKS = {
+    "customer_ids": re.compile(r"\d{1,10}"),
+    "order_increment_ids": re.compile(r"[A-Za-z0-9-]{1,50}"),
+    "emails": re.compile(r"[^@\s]{1,64}@[^@\s]{1,250}\.[A-Za-z]{2,63}"),
+}
+MAX_SCOPE_BYTES = 256 * 1024 * 1024
+MAX_SCOPE_VALUES = 10_000_000
+
+
+def _scope_values(data: bytes) -> list[str]:
+    """The raw values of a scope file: a JSON list of strings or numbers, else the first column of CSV or text lines."""
+    if len(data) > MAX_SCOPE_BYTES:
+        raise ValueError(f"scope file is larger than {MAX_SCOPE_BYTES // (1024 * 1024)} MiB")
     text = data.decode("utf-8-sig", "replace")
     stripped = text.strip()
     if stripped.startswith("["):
-        values = [str(v) for v in json.loads(stripped)]
-    else:
-        values = [row[0] for row in csv.reader(io.StringIO(text)) if row and row[0].strip()]
-    values = [v.strip() for v in values]
-    checks = {
-        "customer_ids": re.compile(r"^\d{1,10}$"),
-        "order_increment_ids": re.compile(r"^[A-Za-z0-9-]{1,50}$"),
-        "emails": EMAIL,
-    }
-    if values and not checks[kind].match(values[0]) and re.fullmatch(r"[A-Za-z_ ]+", values[0]):
+        try:
+            document = load_json(stripped, max_depth=1, max_bytes=MAX_SCOPE_BYTES)
+        except JsonInputError as error:
+            raise ValueError(f"scope file: {error}") from None
+        if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in document):
+            raise ValueError("scope file: a JSON scope file must be a list of strings or numbers")
+        return [str(v) for v in document]
+    csv.field_size_limit(1024 * 1024)
+    try:
+        return [row[0] for row in csv.reader(io.StringIO(text)) if row and row[0].strip()]
+    except csv.Error:
+        raise ValueError("scope file: not readable as CSV (a field is malformed or too long)") from None
+
+
+def parse_scope_file(data: bytes, kind: str) -> list[str]:
+    """Keys from a responder's scope file (CSV, text lines or a JSON list), validated per kind."""
+    values = [v.strip() for v in _scope_values(data)]
+    if len(values) > MAX_SCOPE_VALUES:
+        raise ValueError(f"scope file holds more than {MAX_SCOPE_VALUES:,} values")
+    checks = SCOPE_VALUE_CHECKS
+    if values and not checks[kind].fullmatch(values[0]) and re.fullmatch(r"[A-Za-z_ ]+", values[0]):
         values = values[1:]  # a header line
-    bad = [v for v in values if not checks[kind].match(v)]
+    bad = [v for v in values if not checks[kind].fullmatch(v)]
     if bad:
         raise ValueError(
             f"scope file holds {len(bad)} value(s) that are not {kind.replace('_', ' ')} "

@@ -104,15 +104,18 @@ def access_log_keys(trigger: IncidentTrigger, config: Config | None = None) -> l
 
 
 def scope_keys(lake: Lake, trigger: IncidentTrigger) -> list[str]:
-    """The values of a lake_file scope (decrypted when encrypted), or the records read for an access_log scope."""
+    """The values of a lake_file scope; the file must be encrypted (InputError naming scope_file otherwise)."""
     if trigger.scope_kind == "access_log":
         return access_log_keys(trigger)
     if trigger.scope_kind != "lake_file" or trigger.scope_file is None or trigger.scope_file_kind is None:
         return []
-    data = lake.get(trigger.scope_file)
-    if crypto.is_encrypted(data):
-        data = crypto.decrypt(data, crypto.default_wrapper(), aad=trigger.scope_file)
-    return parse_scope_file(data, trigger.scope_file_kind)
+    if not lake.exists(trigger.scope_file):
+        raise InputError("scope_file: no such object in the lake (upload it with breachctl incident upload-scope)")
+    try:
+        data = crypto.decrypt(lake.get(trigger.scope_file), crypto.default_wrapper(), aad=trigger.scope_file)
+        return parse_scope_file(data, trigger.scope_file_kind)
+    except (crypto.DecryptionError, ValueError) as error:
+        raise InputError(f"scope_file: {error}") from None
 
 
 def resolve(trigger: IncidentTrigger, lake: Lake, url: str | None = None) -> tuple[Resolution, str]:
@@ -156,7 +159,7 @@ def resolve_scope(trigger: IncidentTrigger, run_id: str, *, url: str | None = No
     summary, outputs = write_version(lake, trigger, version, run_id, resolution, source, previous)
     if same_run is None:
         versions.append({"version": version, "run_id": run_id, "fingerprint": print_, "created_at": summary["resolved_at"]})
-        save_versions(lake, trigger.incident_id, versions)
+        outputs.append(save_versions(lake, trigger.incident_id, versions))
     log.info(
         "incident %s v%d: %d individual(s), %d unknown residency",
         trigger.incident_id,
@@ -200,7 +203,10 @@ def write_version(
         **summarise_individuals(individuals),
         "unlinked_tables": resolution.unlinked_tables,
         "compromised_tables": trigger.compromised_tables,
+        "unreadable_values": resolution.unreadable_values,
     }
+    if resolution.unreadable_values:
+        log.warning("%d source value(s) were not valid UTF-8 and were read as missing", resolution.unreadable_values)
     summary["changes_from_previous"] = changes_from(previous, summary)
     groups = affected_groups(individuals, trigger)
     outputs = [

@@ -2,33 +2,48 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
+from datetime import datetime
 from typing import Any, Literal, get_args
 
-from pydantic import AwareDatetime, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from include.legal.inputs import Incident, InputError, first_error
+from include.lake import keys
+from include.legal.inputs import MAX_ELEMENTS, Incident, InputError, first_error, sane_moment
 from include.pii.map import fideslang_categories, load_pii_map
 
 ScopeKind = Literal["all_rows", "orders_window", "customer_updates_window", "sessions_window", "lake_file", "access_log"]
 ScopeFileKind = Literal["customer_ids", "order_increment_ids", "emails"]
 SCOPE_KINDS: tuple[ScopeKind, ...] = get_args(ScopeKind)
 SCOPE_FILE_KINDS: tuple[ScopeFileKind, ...] = get_args(ScopeFileKind)
-SCOPE_FILE_KEY = re.compile(r"^incidents/_inputs/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+\.(csv|txt|json)(\.enc)?$")
+SCOPE_FILE_KEY = re.compile(r"incidents/_inputs/[A-Za-z0-9._-]+/[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.(csv|txt|json)\.enc")
+MAX_TABLES = 100
+
+
+def scope_file_key(incident_id: str, key: str) -> str:
+    """A scope file's lake key, normalised; ValueError unless it is an encrypted file in the incident's own input folder."""
+    normalised = posixpath.normpath(key) if key else key
+    folder = keys.incident_inputs(incident_id)
+    if not SCOPE_FILE_KEY.fullmatch(normalised or "") or not normalised.startswith(folder):
+        raise ValueError(f"must be an encrypted .csv, .txt or .json file directly under {folder} (as upload-scope prints it)")
+    if "/" in normalised.removeprefix(folder):
+        raise ValueError(f"must be a file directly under {folder}")
+    return normalised
 
 
 class IncidentTrigger(Incident):
     """Everything a breach_incident run needs, with cross-field rules; unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid")
-    compromised_tables: list[str] = Field(min_length=1)
-    data_elements: list[str] = Field(default_factory=list)
+    compromised_tables: list[str] = Field(min_length=1, max_length=MAX_TABLES)
+    data_elements: list[str] = Field(default_factory=list, max_length=MAX_ELEMENTS)
     encrypted: bool = False
     key_compromised: bool = False
     scope_kind: ScopeKind = "all_rows"
     window_start: AwareDatetime | None = None
     window_end: AwareDatetime | None = None
-    scope_file: str | None = None
+    scope_file: str | None = Field(default=None, max_length=300)
     scope_file_kind: ScopeFileKind | None = None
     access_log: str | None = Field(default=None, max_length=1024)
     access_log_client: str | None = Field(default=None, max_length=64, pattern=r"^[0-9A-Fa-f:.]+$")
@@ -52,12 +67,19 @@ class IncidentTrigger(Incident):
                 raise ValueError(f"unknown data element {element[:64]!r}; use fideslang categories")
         return elements
 
+    @field_validator("window_start", "window_end")
+    @classmethod
+    def _window_in_range(cls, value: datetime | None) -> datetime | None:
+        return sane_moment(value)
+
     @field_validator("scope_file")
     @classmethod
-    def _scope_file(cls, key: str | None) -> str | None:
-        if key is not None and not SCOPE_FILE_KEY.match(key):
-            raise ValueError("must be a lake key under incidents/_inputs/<incident>/ ending in .csv, .txt or .json")
-        return key
+    def _scope_file(cls, key: str | None, info: ValidationInfo) -> str | None:
+        if key is None:
+            return None
+        if "incident_id" not in info.data:
+            raise ValueError("cannot be checked without a valid incident_id")
+        return scope_file_key(info.data["incident_id"], key)
 
     @model_validator(mode="after")
     def _scope(self) -> IncidentTrigger:

@@ -34,9 +34,9 @@ def latest_version(lake: Lake, incident_id: str) -> int | None:
     return versions[-1]["version"] if versions else None
 
 
-def save_versions(lake: Lake, incident_id: str, versions: list[dict[str, Any]]) -> None:
-    """Record the incident's versions (state, no personal data)."""
-    lake.put(keys.incident_versions(incident_id), json.dumps({"versions": versions}, indent=1).encode())
+def save_versions(lake: Lake, incident_id: str, versions: list[dict[str, Any]]) -> StoredOutput:
+    """Record the incident's versions (state, no personal data; sealed with the run that wrote it)."""
+    return lake.put(keys.incident_versions(incident_id), json.dumps({"versions": versions}, indent=1).encode()).as_dict()
 
 
 def fingerprint(individuals: pd.DataFrame, trigger: IncidentTrigger) -> str:

@@ -4,13 +4,17 @@ The layout (under the lake root):
 
 - `scans/<run>/`: findings and summary of one scan run;
 - `extracts/<table>/<run>/`: the rows a scan found changed (encrypted parts and a manifest);
-- `state/`: watermarks, snapshot buckets and their index, incident versions, the report pointer;
+- `state/`: watermarks, snapshot buckets and their index, incident versions, the report pointer (sealed like every
+  output), and `state/leases/` (operational lease records, pruned, never sealed);
 - `incidents/<id>/v<N>/`: one version of an incident (affected people, obligations, review, batches);
 - `incidents/<id>/delivery/`, `incidents/<id>/fulfilments/`: delivery events and rounds, recorded filings;
-- `incidents/_inputs/<id>/`: responders' encrypted scope files;
+- `incidents/_inputs/<id>/`: responders' encrypted scope files (never overwritten: a different upload under the
+  same name gets `<name>-2.<ext>.enc`, ...);
 - `reports/<run>/`, `alerts/<run>/`: the compliance report and deadline alerts;
-- `evidence/`: manifests, the hash-chained ledger and its head;
+- `evidence/`: manifests, the signed hash-chained ledger and its head (never overwritten, except the head);
 - `detections/`: suspected incidents (`suspects/`), detection runs (`runs/<run>/`), triage decisions (`triage/`).
+
+Objects whose key ends in `.enc` are client-side encrypted; reading one that is not is refused.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ HEAD = "evidence/HEAD.json"
 INCIDENT_STATE = "state/incidents/"
 REPORT_POINTER = "state/reports/latest.json"
 DETECTIONS = "detections/"
+LEASES = "state/leases/"
+LEDGER_LEASE = "evidence-ledger"
+ENCRYPTED_SUFFIX = ".enc"
 
 
 def run_key(run_id: str) -> str:
@@ -41,6 +48,19 @@ def run_key(run_id: str) -> str:
 def stamp(moment: datetime) -> str:
     """A moment as a key fragment (YYYYmmddTHHMMSS)."""
     return moment.strftime("%Y%m%dT%H%M%S")
+
+
+def is_encrypted_key(key: str) -> bool:
+    """True when the layout says the object at key is client-side encrypted."""
+    return key.endswith(ENCRYPTED_SUFFIX)
+
+
+def numbered(name: str, attempt: int) -> str:
+    """A file name for the n-th distinct object of the same name (`list.csv.enc` -> `list-2.csv.enc`); 1 is the name."""
+    if attempt <= 1:
+        return name
+    stem, dot, extensions = name.partition(".")
+    return f"{stem}-{attempt}{dot}{extensions}"
 
 
 # -- scan ----------------------------------------------------------------------------------------------------
@@ -109,9 +129,14 @@ def incident_versions(incident_id: str) -> str:
     return f"{INCIDENT_STATE}{incident_id}/versions.json"
 
 
+def incident_inputs(incident_id: str) -> str:
+    """The folder of an incident's own input files (a trigger may name scope files under it only)."""
+    return f"{INCIDENTS}_inputs/{incident_id}/"
+
+
 def incident_input(incident_id: str, file_name: str) -> str:
     """A responder's encrypted scope file for an incident."""
-    return f"{INCIDENTS}_inputs/{incident_id}/{file_name}"
+    return f"{incident_inputs(incident_id)}{file_name}"
 
 
 def affected_people(incident_id: str, version: int) -> str:
@@ -245,14 +270,14 @@ def fulfilments_prefix(incident_id: str) -> str:
     return f"{INCIDENTS}{incident_id}/fulfilments/"
 
 
-def fulfilment(incident_id: str, obligation: str, at: datetime) -> str:
-    """One recorded fulfilment of an obligation."""
-    return f"{fulfilments_prefix(incident_id)}{fulfilment_name(obligation, at)}.json"
+def fulfilment(incident_id: str, obligation: str, at: datetime, attempt: int = 1) -> str:
+    """One recorded fulfilment of an obligation (a different record for the same moment gets the next attempt)."""
+    return f"{fulfilments_prefix(incident_id)}{fulfilment_name(obligation, at, attempt)}.json"
 
 
-def fulfilment_name(obligation: str, at: datetime) -> str:
+def fulfilment_name(obligation: str, at: datetime, attempt: int = 1) -> str:
     """A fulfilment's file name without extension (also its evidence run key)."""
-    return f"{obligation.replace('/', '__')}-{stamp(at)}"
+    return f"{obligation.replace('/', '__')}-{stamp(at)}" + (f"-{attempt}" if attempt > 1 else "")
 
 
 def incident_of(key: str) -> str | None:
@@ -312,9 +337,11 @@ def ledger_entry(seq: int) -> str:
     return f"{LEDGER}{seq:012d}.json"
 
 
-def manifest(dag_id: str, run_slug: str) -> str:
-    """The manifest of one sealed run."""
-    return f"{MANIFESTS}{dag_id}/{run_slug}.json"
+def manifest(dag_id: str, run_slug: str, attempt: int = 1) -> str:
+    """The manifest of one sealed run; a re-seal with different content gets the next attempt (never an overwrite)."""
+    return f"{MANIFESTS}{dag_id}/{run_slug}" + (f".seal-{attempt}" if attempt > 1 else "") + ".json"
 
 
-EVIDENCED_PREFIXES = (SCANS, EXTRACTS, INCIDENTS, REPORTS, ALERTS, MANIFESTS)
+EVIDENCED_PREFIXES = (SCANS, EXTRACTS, INCIDENTS, REPORTS, ALERTS, STATE, MANIFESTS)
+"""Everything under these prefixes must be listed by a sealed manifest (or declared deleted), except UNSEALED_PREFIXES."""
+UNSEALED_PREFIXES = (LEASES,)

@@ -17,9 +17,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from include.lake import keys
 from include.lake.store import Lake, LakeError
 
-LEASES = "state/leases/"
+LEASES = keys.LEASES
 KEEP_RECORDS = 8
 
 

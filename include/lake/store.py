@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,6 +52,8 @@ class Lake(Protocol):
     def exists(self, key: str) -> bool: ...
     def list(self, prefix: str = "") -> Iterator[tuple[str, int]]: ...
     def delete(self, key: str) -> None: ...
+    def history(self, key: str) -> Sequence[bytes]: ...
+    def version_counts(self, prefix: str) -> dict[str, int]: ...
 
 
 def _stored(key: str, data: bytes) -> StoredObject:
@@ -117,12 +120,26 @@ class FileLake:
         if not base.exists():
             return
         for path in sorted(base.rglob("*")):
-            if path.is_file() and not path.name.startswith(".tmp-"):
-                yield path.relative_to(self.root).as_posix(), path.stat().st_size
+            if path.name.startswith(".tmp-"):
+                continue
+            try:
+                size = path.stat().st_size if path.is_file() else None
+            except FileNotFoundError:  # removed while listing (a pruned lease record)
+                continue
+            if size is not None:
+                yield path.relative_to(self.root).as_posix(), size
 
     def delete(self, key: str) -> None:
         """Remove one object (missing is fine)."""
         self._path(key).unlink(missing_ok=True)
+
+    def history(self, key: str) -> Sequence[bytes]:
+        """Every retained version of an object: a folder keeps only the current one."""
+        return [self.get(key)] if self.exists(key) else []
+
+    def version_counts(self, prefix: str) -> dict[str, int]:
+        """How many versions of each object under prefix are retained: one each in a folder."""
+        return {key: 1 for key, _ in self.list(prefix)}
 
 
 class S3Lake:
@@ -206,6 +223,35 @@ class S3Lake:
     def delete(self, key: str) -> None:
         """Remove one object (a delete marker where versioning is on)."""
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def history(self, key: str) -> Sequence[bytes]:
+        """Every retained version of an object, oldest first (under Object Lock, none can be removed)."""
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 (botocore only for S3 lakes)
+
+        full = self._key(key)
+        found: builtins.list[dict[str, Any]] = []
+        try:
+            for page in self.client.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=full):
+                found.extend(v for v in page.get("Versions", []) if v["Key"] == full)
+            found.reverse()  # S3 lists a key's versions newest first
+            return [self.client.get_object(Bucket=self.bucket, Key=full, VersionId=v["VersionId"])["Body"].read() for v in found]
+        except (BotoCoreError, ClientError) as error:
+            raise LakeError(f"S3 version listing of {key} failed: {type(error).__name__}") from error
+
+    def version_counts(self, prefix: str) -> dict[str, int]:
+        """How many versions of each object under prefix are retained (more than one: it was overwritten)."""
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 (botocore only for S3 lakes)
+
+        full = self._key(prefix.rstrip("/")) + "/"
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        counts: dict[str, int] = {}
+        try:
+            for page in self.client.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=full):
+                for version in page.get("Versions", []):
+                    counts[version["Key"][strip:]] = counts.get(version["Key"][strip:], 0) + 1
+        except (BotoCoreError, ClientError) as error:
+            raise LakeError(f"S3 version listing of {prefix} failed: {type(error).__name__}") from error
+        return counts
 
 
 def s3_client(config: Config | None = None) -> Any:

@@ -7,19 +7,25 @@ import json
 from pathlib import Path
 
 from include.config import UsageError
+from include.lake.jsondoc import MAX_BYTES, JsonInputError, load_json
 from include.legal.inputs import InputError, parse_affected, parse_incident
 from include.legal.obligations import obligations_document
 from include.legal.rules import load_rules
 
 
 def read_json(path: str, what: str) -> object:
-    """A JSON input file, or UsageError naming the file."""
+    """A JSON input file (bounded in size and nesting), or UsageError naming the file."""
+    file = Path(path)
     try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
+        if file.stat().st_size > MAX_BYTES:
+            raise UsageError(f"{what}: larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        return load_json(file.read_bytes())
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise UsageError(f"{what}: no such file {path}") from None
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{what}: not valid JSON (line {error.lineno}, column {error.colno})") from None
+    except PermissionError:
+        raise UsageError(f"{what}: cannot read {path} (permission denied)") from None
+    except JsonInputError as error:
+        raise UsageError(f"{what}: {error}") from None
 
 
 def obligations(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -11,20 +12,46 @@ from include.magento.geography import EEA_COUNTRIES
 from include.pii.map import fideslang_categories
 
 ENTITY_TYPES = ("nydfs_covered", "glba_financial_institution")
-JURISDICTION = re.compile(r"^(US-[A-Z]{2}|EU-[A-Z]{2}|OTHER-[A-Z]{2}|UNKNOWN)$")
-INCIDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
+JURISDICTION = re.compile(r"US-[A-Z]{2}|EU-[A-Z]{2}|OTHER-[A-Z]{2}|UNKNOWN")
+INCIDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,63}")
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+MAX_STRING = 4000
+MAX_ELEMENTS = 200
+MAX_GROUPS = 100_000
+MAX_COUNT = 10_000_000_000
 
 
 class InputError(ValueError):
     """An input document is invalid; the message names the field and fits on one line."""
 
 
+def canonical_incident_id(value: str) -> str:
+    """An incident id in its one canonical form (upper case); ValueError unless it is 3-64 safe characters."""
+    if not isinstance(value, str) or not INCIDENT_ID.fullmatch(value):
+        raise ValueError("use 3-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    return value.upper()
+
+
+def sane_moment(value: datetime | None) -> datetime | None:
+    """A date-time within 1970-2099 (later ones overflow the deadline arithmetic); ValueError otherwise."""
+    if value is not None and not EARLIEST <= value < LATEST:
+        raise ValueError("must be between 1970-01-01 and 2099-12-31")
+    return value
+
+
 def first_error(error: ValidationError, prefix: str = "") -> str:
     """One line naming the first invalid field."""
-    detail = error.errors()[0]
-    location = ".".join(str(part) for part in detail["loc"])
-    message = detail["msg"].removeprefix("Value error, ")
+    detail = error.errors(include_input=False, include_url=False)[0]
+    location = _one_line(".".join(str(part) for part in detail["loc"]), 120)
+    message = _one_line(detail["msg"].removeprefix("Value error, "), 300)
     return f"{prefix}{location}: {message}" if location else f"{prefix}{message}"
+
+
+def _one_line(text: str, limit: int) -> str:
+    """Text safe for a one-line error: control characters escaped, at most limit characters."""
+    cleaned = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
 
 
 class LawEnforcementDelay(BaseModel):
@@ -34,6 +61,11 @@ class LawEnforcementDelay(BaseModel):
     agency: str = Field(min_length=2, max_length=200)
     start: AwareDatetime
     end: AwareDatetime | None = None
+
+    @field_validator("start", "end")
+    @classmethod
+    def _in_range(cls, value: datetime | None) -> datetime | None:
+        return sane_moment(value)
 
     @model_validator(mode="after")
     def _ordered(self) -> LawEnforcementDelay:
@@ -45,22 +77,25 @@ class LawEnforcementDelay(BaseModel):
 class Incident(BaseModel):
     """The incident facts the obligations engine needs (INCIDENT.json)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", str_max_length=MAX_STRING)
     incident_id: str
     discovered_at: AwareDatetime
     determined_at: AwareDatetime | None = None
     scope_identified_at: AwareDatetime | None = None
     breach_start: AwareDatetime | None = None
     breach_end: AwareDatetime | None = None
-    entity_types: list[Literal["nydfs_covered", "glba_financial_institution"]] = Field(default_factory=list)
+    entity_types: list[Literal["nydfs_covered", "glba_financial_institution"]] = Field(default_factory=list, max_length=2)
     law_enforcement_delay: LawEnforcementDelay | None = None
 
     @field_validator("incident_id")
     @classmethod
     def _incident_id(cls, value: str) -> str:
-        if not INCIDENT_ID.match(value):
-            raise ValueError("use 3-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
-        return value
+        return canonical_incident_id(value)
+
+    @field_validator("discovered_at", "determined_at", "scope_identified_at", "breach_start", "breach_end")
+    @classmethod
+    def _in_range(cls, value: datetime | None) -> datetime | None:
+        return sane_moment(value)
 
     @model_validator(mode="after")
     def _timeline(self) -> Incident:
@@ -79,17 +114,17 @@ class AffectedGroup(BaseModel):
     """Residents of one jurisdiction sharing the same exposed data elements."""
 
     model_config = ConfigDict(extra="forbid")
-    jurisdiction: str
-    count: int = Field(ge=0)
-    data_elements: list[str]
+    jurisdiction: str = Field(max_length=16)
+    count: int = Field(ge=0, le=MAX_COUNT)
+    data_elements: list[str] = Field(max_length=MAX_ELEMENTS)
     encrypted: bool = False
     key_compromised: bool = False
-    encrypted_elements: list[str] = Field(default_factory=list)
+    encrypted_elements: list[str] = Field(default_factory=list, max_length=MAX_ELEMENTS)
 
     @field_validator("jurisdiction")
     @classmethod
     def _jurisdiction(cls, value: str) -> str:
-        if not JURISDICTION.match(value):
+        if not JURISDICTION.fullmatch(value):
             raise ValueError("use US-<state>, EU-<country>, OTHER-<country> or UNKNOWN")
         if value.startswith("EU-") and value[3:] not in EEA_COUNTRIES:
             raise ValueError(f"{value[3:]} is not an EU/EEA country")
@@ -100,7 +135,7 @@ class AffectedGroup(BaseModel):
     def _categories(cls, values: list[str]) -> list[str]:
         unknown = [v for v in values if v not in fideslang_categories()]
         if unknown:
-            raise ValueError(f"not a fideslang data category: {unknown[0]}")
+            raise ValueError(f"not a fideslang data category: {unknown[0][:64]!r}")
         return values
 
 
@@ -108,7 +143,7 @@ class Affected(BaseModel):
     """AFFECTED.json: counts of affected people by jurisdiction and data elements."""
 
     model_config = ConfigDict(extra="forbid")
-    groups: list[AffectedGroup]
+    groups: list[AffectedGroup] = Field(max_length=MAX_GROUPS)
 
 
 def parse_incident(document: Any) -> Incident:

@@ -13,7 +13,8 @@ from datetime import datetime
 
 from include.config import UsageError
 from include.lake.store import open_lake
-from include.monitoring.fulfilments import record_fulfilment
+from include.legal.inputs import canonical_incident_id, sane_moment
+from include.monitoring.fulfilments import check_fulfilment, record_fulfilment
 
 SUBSTITUTE_STEPS = ("posting", "media", "regulator")
 
@@ -32,13 +33,26 @@ def check_substitute_step(obligation: str, reference: str | None) -> None:
 
 
 def fulfil(args: argparse.Namespace) -> int:
-    """Record that a regulator or agency notice was made."""
+    """Record that a regulator or agency notice was made; a repeat of the same record is recorded once."""
+    try:
+        incident_id = canonical_incident_id(args.incident)
+    except ValueError as error:
+        raise UsageError(f"incident: {error}") from None
     try:
         at = datetime.fromisoformat(args.at)
     except ValueError:
-        raise UsageError("at: give an ISO 8601 date-time with its UTC offset") from None
+        raise UsageError("at: give an ISO 8601 date-time with its UTC offset, e.g. 2026-12-01T10:00:00-08:00") from None
     if at.tzinfo is None:
         raise UsageError("at: give a date-time with its UTC offset")
-    check_substitute_step(args.obligation, args.reference)
-    print(json.dumps(record_fulfilment(open_lake(args.lake), args.incident, args.obligation, at, args.by, args.reference)))
+    try:
+        sane_moment(at)
+    except ValueError as error:
+        raise UsageError(f"at: {error}") from None
+    try:
+        check_substitute_step(args.obligation, args.reference)
+        check_fulfilment(args.obligation, args.by, args.reference)
+        stored = record_fulfilment(open_lake(args.lake), incident_id, args.obligation, at, args.by, args.reference)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    print(json.dumps(stored))
     return 0

@@ -11,6 +11,7 @@ from typing import Any
 
 from include.incident.versions import incident_ids, latest_version
 from include.lake import keys
+from include.lake.ledger import read_head
 from include.lake.store import Lake
 from include.monitoring.deadlines import check_incident
 from include.notices.delivery.ledger import NOTIFIED, fold, read_events, settle_unconfirmed, status_counts
@@ -135,6 +136,8 @@ def build_metrics(lake: Lake, now: datetime, previous: dict[str, Any] | None) ->
             "citation": CCPA_DAMAGES["citation"],
         },
     }
+    head = read_head(lake) or {}
+    metrics["evidence_head"] = {"seq": head.get("seq"), "entry_hash": head.get("entry_hash")}
     metrics["summary"] = summary_paragraph(metrics, previous)
     return metrics
 
@@ -248,5 +251,5 @@ def build_report(lake: Lake, run_key: str, now: datetime | None = None) -> dict[
         lake.put(keys.report_file(run_key, "report.html"), render_report(metrics).encode()).as_dict(),
     ]
     pointer = {"metrics": keys.report_file(run_key, "metrics.json"), "generated_at": metrics["generated_at"]}
-    lake.put(keys.REPORT_POINTER, json.dumps(pointer).encode())
+    outputs.append(lake.put(keys.REPORT_POINTER, json.dumps(pointer).encode()).as_dict())
     return {"outputs": outputs, "summary": metrics["summary"]}

@@ -121,6 +121,8 @@ class ExtractResult:
     buckets_written: int = 0
     buckets_validated: int = 0
     outputs: list[StoredOutput] = field(default_factory=list)
+    state: list[StoredOutput] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     total_rows: int = 0
     rows_validated: int = 0
@@ -273,7 +275,7 @@ class TableExtractor:
         data = encode_parquet(table)
         digest = hashlib.sha256(data).hexdigest()
         key = keys.snapshot_bucket(self.spec.name, bucket, digest)
-        self.lake.put(key, crypto.encrypt(data, self.wrapper, aad=key))
+        self.result.state.append(self.lake.put(key, crypto.encrypt(data, self.wrapper, aad=key)).as_dict())
         self.index["buckets"][str(bucket)] = {"key": key, "rows": table.num_rows, "sha256": digest, "checks": None}
         self.result.buckets_written += 1
         self._validate(bucket, table)
@@ -313,6 +315,7 @@ class TableExtractor:
         for key in buckets:
             if key not in referenced:
                 self.lake.delete(key)
+                self.result.removed.append(key)
 
     # -- the run -----------------------------------------------------------------------------------------
 
@@ -395,10 +398,12 @@ class TableExtractor:
             stored = self.lake.put(keys.extract_manifest(self.spec.name, self.run_slug), json.dumps(manifest, indent=2).encode())
             self.result.outputs.append(stored.as_dict())
         if changed:
-            self.lake.put(keys.snapshot_index(self.spec.name), json.dumps(self.index, indent=1).encode())
+            index = self.lake.put(keys.snapshot_index(self.spec.name), json.dumps(self.index, indent=1).encode())
+            self.result.state.append(index.as_dict())
         self._delete_unreferenced_buckets()
         if high is not None and (self.watermark or {}).get("high") != high:
-            self.lake.put(keys.watermark(self.spec.name), json.dumps({"high": high, "run": self.run_slug}).encode())
+            mark = self.lake.put(keys.watermark(self.spec.name), json.dumps({"high": high, "run": self.run_slug}).encode())
+            self.result.state.append(mark.as_dict())
         self.result.checks = aggregate_checks(self.index)
         self.result.total_rows = sum(entry["rows"] for entry in self.index["buckets"].values())
         return self.result

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from include.config import load_config
+from include.pii.map import POLICY_PATH, Policy, load_pii_map, load_policy
 
 SAMPLE_KEYS = 20
 RESULT_FORMAT = {
@@ -84,22 +85,64 @@ def suite_path(table: str) -> Path:
 
 
 def has_suite(table: str) -> bool:
-    """True when the table has row-level checks."""
-    return suite_path(table).is_file()
+    """True when the table has row-level checks (a suite file, or a minimisation rule of the policy)."""
+    return suite_path(table).is_file() or any(rule.table == table for rule in load_policy().minimisation)
+
+
+def policy_expectations(table: str, policy: Policy) -> list[dict[str, Any]]:
+    """The minimisation expectations of one table, generated from the policy's rules (`keep_when` decides)."""
+    expectations = []
+    for rule in policy.minimisation:
+        if rule.table != table:
+            continue
+        condition = {"row_condition": f"not ({rule.keep_when})", "condition_parser": "pandas"} if rule.keep_when else {}
+        allowed = f"only where the policy allows ({rule.keep_when})" if rule.keep_when else "never (the policy allows no value)"
+        expectations.append(
+            {
+                "type": "expect_column_values_to_be_null",
+                "kwargs": {"column": rule.column, **condition},
+                "meta": {
+                    "check": "minimisation_policy",
+                    "kind": "minimisation",
+                    "severity": "medium",
+                    "references": [
+                        "GDPR Art. 5(1)(c)",
+                        "Cal. Civ. Code 1798.100(c)",
+                        f"include/pii/policy.yaml {policy.version}",
+                    ],
+                    "description": f"{table}.{rule.column} is kept {allowed}: {rule.reason}",
+                },
+            }
+        )
+    return expectations
+
+
+def compose_suite(table: str, document: dict[str, Any] | None, policy: Policy) -> dict[str, Any]:
+    """A suite file's checks plus the policy's minimisation checks (a suite file never carries its own)."""
+    base = document or {
+        "name": f"magento.{table}",
+        "table": table,
+        "primary_key": load_pii_map().tables[table].primary_key,
+        "expectations": [],
+    }
+    kept = [e for e in base["expectations"] if e.get("meta", {}).get("check") != "minimisation_policy"]
+    return {**base, "expectations": kept + policy_expectations(table, policy)}
 
 
 @cache
 def suite_document(table: str) -> dict[str, Any]:
-    """The raw JSON of a suite."""
-    return json.loads(suite_path(table).read_text())
+    """A table's suite: its JSON file (if any) and the checks generated from the minimisation policy."""
+    path = suite_path(table)
+    return compose_suite(table, json.loads(path.read_text()) if path.is_file() else None, load_policy())
 
 
 def suites_version() -> str:
-    """A hash of every suite file and the GX version: cached results from another version are recomputed."""
+    """A hash of every suite file, the policy and the checks' code: cached results from another version are recomputed."""
     digest = hashlib.sha256()
     directory = suites_dir()
     for path in sorted(directory.glob("*.json")):
         digest.update(path.name.encode() + path.read_bytes())
+    digest.update(POLICY_PATH.read_bytes())
     for code in (directory.parent / "custom.py", directory.parent / "checks.py", Path(__file__)):
         digest.update(code.read_bytes())
     return digest.hexdigest()[:16]
@@ -186,8 +229,8 @@ def _sample_keys(result: dict[str, Any]) -> list[Any]:
 class FrameValidator:
     """Validates DataFrames of one table against its suite; build once, call per batch."""
 
-    def __init__(self, table: str):
-        document = suite_document(table)
+    def __init__(self, table: str, document: dict[str, Any] | None = None):
+        document = document or suite_document(table)
         self.table = table
         self.primary_key = document["primary_key"]
         self.metas = check_metas(table, document)

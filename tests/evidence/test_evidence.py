@@ -12,7 +12,7 @@ import pytest
 
 from include.evidence import verify as evidence_verify
 from include.evidence.index import write_index
-from include.lake import ledger
+from include.lake import ledger, signing
 from include.lake.store import open_lake
 
 
@@ -42,7 +42,9 @@ def sealed_lake(tmp_path: Path) -> Path:
 
 
 def verify(root: Path) -> evidence_verify.VerifyReport:
-    return evidence_verify.verify(open_lake(root.as_uri()))
+    """Verify as an auditor does: with the public key the ledger is signed with."""
+    public = signing.keyring([signing.default_signer().private.public_key()])
+    return evidence_verify.verify(open_lake(root.as_uri()), public_keys=public)
 
 
 def kinds(report: evidence_verify.VerifyReport) -> set[str]:
@@ -52,6 +54,7 @@ def kinds(report: evidence_verify.VerifyReport) -> set[str]:
 def test_untouched_lake_verifies_clean(sealed_lake):
     report = verify(sealed_lake)
     assert report.ok and report.entries == 4 and report.manifests == 3 and report.outputs_checked == 6
+    assert report.signatures_checked and report.signers == [signing.default_signer().key_id]
 
 
 def test_a_changed_byte_in_an_output_is_caught(sealed_lake):
@@ -115,6 +118,16 @@ def test_an_edited_ledger_entry_is_caught(sealed_lake):
     assert "altered" in kinds(verify(sealed_lake))
 
 
+def test_an_edited_entry_with_its_hash_recomputed_fails_its_signature(sealed_lake):
+    path = sealed_lake / "evidence/ledger/000000000003.json"
+    entry = json.loads(path.read_text())
+    entry["event"]["user_id"] = "mallory"
+    entry["entry_hash"] = ledger.entry_hash(entry)
+    path.write_bytes(ledger.canonical(entry))
+    (sealed_lake / "evidence/HEAD.json").write_bytes(ledger.canonical({"seq": 3, "entry_hash": entry["entry_hash"]}))
+    assert [(p.kind, p.path) for p in verify(sealed_lake).problems] == [("forged", "evidence/ledger/000000000003.json")]
+
+
 def test_retention_deletions_declared_in_the_ledger_are_not_problems(sealed_lake):
     lake = open_lake(sealed_lake.as_uri())
     ledger.record_deletion(lake, ["scans/run-1/findings.json"], "test retention")
@@ -122,18 +135,39 @@ def test_retention_deletions_declared_in_the_ledger_are_not_problems(sealed_lake
     assert verify(sealed_lake).ok
 
 
-def test_cli_exit_status(sealed_lake, tmp_path):
-    command = [sys.executable, "-m", "include.cli", "evidence", "verify", "--lake", sealed_lake.as_uri()]
-    assert subprocess.run(command, capture_output=True, check=False).returncode == 0
+def test_cli_exit_status(sealed_lake, tmp_path, ledger_public_key_text):
+    command = [sys.executable, "-m", "include.cli", "evidence", "verify", "--public-key", ledger_public_key_text, "--lake"]
+    done = subprocess.run([*command, sealed_lake.as_uri()], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "signed by" in done.stdout and "--expect-head" in done.stdout
     tampered = tmp_path / "copy"
     shutil.copytree(sealed_lake, tampered)
     (tampered / "scans/run-3/summary.json").write_text("{}")
-    done = subprocess.run([*command[:-1], tampered.as_uri()], capture_output=True, text=True, check=False)
+    done = subprocess.run([*command, tampered.as_uri()], capture_output=True, text=True, check=False)
     assert done.returncode == 1 and "scans/run-3/summary.json" in done.stdout
 
 
-def test_index_lists_runs_with_hashes(sealed_lake, tmp_path):
-    path = write_index(open_lake(sealed_lake.as_uri()), tmp_path / "index")
+def test_cli_refuses_bad_arguments_with_one_line_and_status_2(sealed_lake, ledger_public_key_text):
+    base = [sys.executable, "-m", "include.cli", "evidence", "verify", "--lake", sealed_lake.as_uri()]
+    for extra, field in (
+        (["--public-key", "not-a-key"], "public-key"),
+        (["--public-key", ledger_public_key_text, "--expect-head", "abc"], "expect-head"),
+        (["--public-key", ledger_public_key_text, "--since", "last tuesday"], "since"),
+    ):
+        done = subprocess.run([*base, *extra], capture_output=True, text=True, check=False)
+        assert done.returncode == 2 and done.stderr.startswith(f"breachctl: {field}:") and done.stderr.count("\n") == 1
+
+
+def test_index_lists_runs_with_hashes_and_the_head_to_record(sealed_lake, tmp_path, ledger_public_key):
+    path = write_index(open_lake(sealed_lake.as_uri()), tmp_path / "index", public_keys=ledger_public_key)
     html = path.read_text()
     manifest = json.loads((sealed_lake / "evidence/manifests/magento_pii_scan/run-1.json").read_text())
     assert manifest["outputs"][0]["sha256"] in html and "alice" in html and "all 4 ledger entries" in html
+    head = json.loads((sealed_lake / "evidence/HEAD.json").read_text())
+    assert f"entry 3, hash <code>{head['entry_hash']}</code>" in html and signing.default_signer().key_id in html
+
+
+def test_public_key_command_prints_what_auditors_pass(capsys, ledger_public_key_text):
+    from include import cli
+
+    assert cli.main(["evidence", "public-key"]) == 0
+    assert capsys.readouterr().out.strip() == ledger_public_key_text

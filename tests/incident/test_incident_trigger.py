@@ -28,7 +28,7 @@ GOOD = {"incident_id": "INC-2026-7", "discovered_at": "2026-11-01T10:00:00+00:00
         ),
         ({"scope_kind": "orders_window"}, "window_start"),
         ({"scope_kind": "lake_file", "scope_file": "../../secrets.json", "scope_file_kind": "emails"}, "scope_file"),
-        ({"scope_kind": "lake_file", "scope_file": "incidents/_inputs/INC/x.csv"}, "scope_file_kind"),
+        ({"scope_kind": "lake_file", "scope_file": "incidents/_inputs/INC-2026-7/x.csv.enc"}, "scope_file_kind"),
         ({"scope_kind": "everything"}, "scope_kind"),
         ({"le_agency": "FBI", "le_start": "2026-11-05T00:00:00Z", "le_end": "2026-11-01T00:00:00Z"}, "law_enforcement_delay"),
         ({"determined_at": "2026-10-01T00:00:00Z"}, "determined_at"),

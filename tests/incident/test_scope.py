@@ -168,7 +168,7 @@ def test_a_list_of_emails_scopes_exactly_those_people(store):
     individuals = resolve(
         store["url"],
         scope_kind="lake_file",
-        scope_file="incidents/_inputs/INC-SCOPE/list.csv",
+        scope_file="incidents/_inputs/INC-SCOPE/list.csv.enc",
         scope_file_kind="emails",
         keys=emails,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -75,3 +76,67 @@ def test_a_lease_on_s3_admits_one_holder(locked_lake):
     assert first.try_acquire() and not second.try_acquire()
     first.release()
     assert second.try_acquire()
+
+
+def _append_forged(lake: S3Lake, body: dict) -> None:
+    """What an attacker with write access does under Object Lock: a correctly chained, unsigned entry at the end."""
+    from include.lake import keys, ledger
+
+    last = json.loads(lake.get(ledger.ledger_keys(lake)[-1]))
+    entry = {"seq": last["seq"] + 1, "prev_hash": last["entry_hash"], "recorded_at": ledger.now_iso(), **body}
+    entry["entry_hash"] = ledger.entry_hash(entry)
+    lake.put(keys.ledger_entry(entry["seq"]), ledger.canonical(entry))
+    lake.put(keys.HEAD, ledger.canonical({"seq": entry["seq"], "entry_hash": entry["entry_hash"]}))
+
+
+def _incident_lake(lake: S3Lake) -> list[str]:
+    paths = ["incidents/INC-S3/v1/batches/email/batch-00001.jsonl.gz.enc", "incidents/INC-S3/v1/affected.parquet.enc"]
+    outputs = [lake.put(path, b"MBPE\x02ciphertext").as_dict() for path in paths]
+    seal_run(lake, dag_id="breach_incident", run_id="run-1", outputs=outputs, versions={})
+    return paths
+
+
+def test_under_object_lock_a_forged_deletion_appended_at_the_end_fails(locked_lake, ledger_public_key):
+    paths = _incident_lake(locked_lake)
+    for path in paths:
+        locked_lake.delete(path)
+    _append_forged(locked_lake, {"type": "deletion", "paths": paths, "reason": "extract retention"})
+    assert verify(locked_lake).ok, "the attack as reported: without signatures it verifies"
+    report = verify(locked_lake, public_keys=ledger_public_key)
+    assert [(p.kind, p.path) for p in report.problems] == [("unsigned", "evidence/ledger/000000000001.json")]
+
+
+def test_under_object_lock_a_forged_fulfilment_and_manifest_fail(locked_lake, ledger_public_key):
+    from include.lake import keys, ledger
+
+    _incident_lake(locked_lake)
+    record = locked_lake.put(keys.fulfilment("INC-S3", "US-CA/attorney_general_sample", datetime(2026, 12, 1)), b"{}")
+    manifest = ledger.canonical({"dag_id": "breachctl", "run_id": "f", "sealed_at": "x", "outputs": [record.as_dict()]})
+    key = keys.manifest("breachctl", "forged")
+    locked_lake.put(key, manifest)
+    body = {"type": "manifest", "dag_id": "breachctl", "run_id": "f", "manifest": key, "outputs": 1}
+    _append_forged(locked_lake, {**body, "manifest_sha256": ledger.sha256(manifest)})
+    assert verify(locked_lake).ok, "the attack as reported"
+    assert {p.kind for p in verify(locked_lake, public_keys=ledger_public_key).problems} == {"unsigned"}
+
+
+def test_every_head_version_is_locked_and_a_rewritten_entry_is_caught(locked_lake, s3, ledger_public_key):
+    from include.lake import keys, ledger
+
+    _incident_lake(locked_lake)
+    report = locked_lake.put("reports/r1/report.html", b"<html></html>").as_dict()
+    seal_run(locked_lake, dag_id="compliance_report", run_id="r1", outputs=[report], versions={})
+    versions = s3.list_object_versions(Bucket=locked_lake.bucket, Prefix="prod/evidence/HEAD.json")["Versions"]
+    assert len(versions) == 2
+    for version in versions:
+        head = s3.head_object(Bucket=locked_lake.bucket, Key="prod/evidence/HEAD.json", VersionId=version["VersionId"])
+        assert head["ObjectLockMode"] == "COMPLIANCE"
+    assert verify(locked_lake, public_keys=ledger_public_key).ok
+    entry = json.loads(locked_lake.get(keys.ledger_entry(1)))
+    entry["outputs"] = 0
+    entry["entry_hash"] = ledger.entry_hash(entry)
+    locked_lake.put(keys.ledger_entry(1), ledger.canonical(entry))
+    locked_lake.put(keys.HEAD, ledger.canonical({"seq": 1, "entry_hash": entry["entry_hash"]}))
+    problems = {(p.kind, p.path) for p in verify(locked_lake, public_keys=ledger_public_key).problems}
+    assert ("rewritten", "evidence/ledger/000000000001.json") in problems
+    assert ("forged", "evidence/ledger/000000000001.json") in problems and ("anchor", "evidence/HEAD.json") in problems
