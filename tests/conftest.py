@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 MARIADB_HOST = os.environ.get("TEST_MARIADB_HOST", "127.0.0.1")
 MARIADB_PORT = int(os.environ.get("TEST_MARIADB_PORT", "3306"))
@@ -20,6 +21,9 @@ MARIADB_USER = os.environ.get("TEST_MARIADB_USER", "root")
 SEED_CUSTOMERS = 1200
 SEED_VIOLATIONS = 0.03
 
+
+settings.register_profile("ci", derandomize=True, print_blob=True, database=None)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 SERVICE_MARKERS = {"mariadb", "s3", "airflow", "browser", "celery"}
 

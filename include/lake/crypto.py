@@ -170,7 +170,7 @@ def parse_envelope(blob: bytes, aad: str) -> Envelope:
         raise DecryptionError(f"{aad} has a corrupt header (length {length})")
     try:
         header = json.loads(header_bytes)
-        if not isinstance(header, dict) or not all(isinstance(header.get(k), str) for k in ("kid", "wrap", "wrapped", "nonce")):
+        if not isinstance(header, dict) or not all(isinstance(header.get(k), str) for k in ("alg", "kid", "wrap", "wrapped", "nonce")):
             raise ValueError("fields")
     except ValueError:
         raise DecryptionError(f"{aad} has a corrupt header (not the expected JSON fields)") from None
@@ -180,7 +180,7 @@ def parse_envelope(blob: bytes, aad: str) -> Envelope:
 def _b64(value: str, aad: str, what: str) -> bytes:
     try:
         return base64.b64decode(value, validate=True)
-    except binascii.Error:
+    except (ValueError, TypeError):  # binascii.Error, non-ASCII text, or not a string at all
         raise DecryptionError(f"{aad} has a corrupt header ({what} is not base64)") from None
 
 
