@@ -31,7 +31,7 @@ class RecordingAdapter:
 
     def __init__(self, channel: str):
         self.name, self.channel = f"recording-{channel}", channel
-        self.handed_over_status = "postal" if channel == "postal" else "sent"
+        self.handed_over_status = "handed_over" if channel == "postal" else "sent"
         self.sent: list[str] = []
 
     def send(self, record: dict[str, Any]) -> str:
@@ -40,6 +40,9 @@ class RecordingAdapter:
 
     def poll_events(self) -> list:
         return []
+
+    def acknowledge(self, events: list) -> None:
+        """Nothing to acknowledge."""
 
 
 def sendable(counts: dict) -> int:
