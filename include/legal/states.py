@@ -179,6 +179,11 @@ def _due(ctx: Context, jurisdiction: str, spec: dict[str, Any], individuals: Obl
     }
 
 
+def _inside_delay(ctx: Context, due: datetime | None) -> bool:
+    delay = ctx.incident.law_enforcement_delay
+    return bool(due and delay and delay.start <= due and (delay.end is None or due <= delay.end))
+
+
 def _condition(ctx: Context, spec: dict[str, Any], notes: list[str]) -> tuple[bool, str]:
     """Whether a notice's `applies_when` condition holds (False with a reason when the engine knows it does not)."""
     condition = spec.get("applies_when")
@@ -215,6 +220,11 @@ def tied_obligation(
             "alone are below the threshold. Establish residency; until then the notice is treated as owed."
         )
     _exempt_note(ctx, spec, notes)
+    if required and _inside_delay(ctx, timing["due"]):
+        notes.append(
+            "Due while law enforcement has asked for delay: the statute's delay covers the residents' notice; ask the "
+            "agency (and counsel) whether this filing may wait."
+        )
     if required and timing["depends_on"] and individuals.due is None and individuals.required:
         notes.append("The residents' notice has no fixed date, so neither does this one until residents are actually notified.")
     applies, why_not = _condition(ctx, spec, notes)
