@@ -9,7 +9,8 @@ Trigger it from the **Trigger DAG** form, the REST API (`POST /api/v2/dags/breac
 field, before anything is written.
 
 Outputs under `<lake>/incidents/<incident_id>/v<N>/`: `affected.parquet.enc` (encrypted), `affected.json` and
-`summary.json` (counts), `obligations.json`, `obligations.html` (calendar), review samples, and after approval
+`summary.json` (counts), `obligations.json`, `obligations.html` (calendar), `filings/` (regulator filing drafts,
+JSON and HTML), review samples, and after approval
 `batches/` with its manifest. Re-running an incident writes the next version only when its scope changed, and
 nobody already batched in an earlier version is batched again.
 """
@@ -55,7 +56,7 @@ def resolve_scope(trigger: dict, run_id=None) -> dict:
 
 @task
 def compute_obligations(trigger: dict, scope: dict) -> dict:
-    """obligations.json and the obligations calendar for this version."""
+    """obligations.json, the regulator filing drafts and the obligations calendar for this version."""
     from include.incident import tasks
     from include.incident.trigger import trigger_from
 

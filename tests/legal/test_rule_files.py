@@ -69,7 +69,7 @@ def test_a_duplicate_key_fails_loading(tmp_path):
     shutil.copy(RULES_DIR / "elements.yaml", folder / "elements.yaml")
     path = folder / "jurisdictions" / "US-CA.yaml"
     path.write_text(path.read_text() + "timezone: America/New_York\n")
-    with pytest.raises(ValueError, match="US-CA.yaml.*duplicate key 'timezone'"):
+    with pytest.raises(ValueError, match=r"US-CA\.yaml.*duplicate key 'timezone'"):
         load_rules.__wrapped__(folder)
 
 

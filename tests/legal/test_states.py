@@ -21,16 +21,9 @@ from include.legal.rules import load_rules
 
 DISCOVERED = "2026-03-02T10:00:00-08:00"
 NAME_SSN = ["user.name.first", "user.name.last", "user.government_id.national_identification_number"]
-US_JURISDICTIONS = sorted(
-    [
-        *"AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA"
-        " RI SC SD TN TX UT VT VA WA WV WI WY".split(),
-        "DC",
-        "PR",
-        "GU",
-        "VI",
-    ]
-)
+STATES = "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA"
+STATES += " RI SC SD TN TX UT VT VA WA WV WI WY"
+US_JURISDICTIONS = sorted([*STATES.split(), "DC", "PR", "GU", "VI"])
 
 
 def run(jurisdiction: str, count: int) -> dict[str, dict]:
