@@ -9,7 +9,8 @@ Trigger it from the **Trigger DAG** form, the REST API (`POST /api/v2/dags/breac
 field, before anything is written.
 
 Outputs under `<lake>/incidents/<incident_id>/v<N>/`: `affected.parquet.enc` (encrypted), `affected.json` and
-`summary.json` (counts), `obligations.json`, `obligations.html` (calendar), review samples, and after approval
+`summary.json` (counts), `obligations.json`, `obligations.html` (calendar), `filings/` (regulator filing drafts,
+JSON and HTML), review samples, and after approval
 `batches/` with its manifest. Re-running an incident writes the next version only when its scope changed, and
 nobody already batched in an earlier version is batched again.
 """
@@ -55,7 +56,7 @@ def resolve_scope(trigger: dict, run_id=None) -> dict:
 
 @task
 def compute_obligations(trigger: dict, scope: dict) -> dict:
-    """obligations.json and the obligations calendar for this version."""
+    """obligations.json, the regulator filing drafts and the obligations calendar for this version."""
     from include.incident import tasks
     from include.incident.trigger import trigger_from
 
@@ -162,6 +163,20 @@ def seal_evidence(
             description="Kept out of logs, XCom and the audit trail (only its presence is recorded).",
         ),
         "discovered_at": Param(None, **OPTIONAL_TIME, title="Discovered at", section="Timeline", description="Required."),
+        "business_timezone": Param(
+            None,
+            type=["null", "string"],
+            title="Business time zone",
+            section="Timeline",
+            description="IANA name (e.g. America/Los_Angeles) the legal day counts use; default BUSINESS_TIMEZONE.",
+        ),
+        "aware_at": Param(
+            None,
+            **OPTIONAL_TIME,
+            title="Reasonably certain of the breach at",
+            section="Timeline",
+            description="GDPR/UK 'awareness'; empty means discovery (the earliest).",
+        ),
         "determined_at": Param(None, **OPTIONAL_TIME, title="Breach determined at", section="Timeline"),
         "scope_identified_at": Param(None, **OPTIONAL_TIME, title="Scope identified at", section="Timeline"),
         "breach_start": Param(None, **OPTIONAL_TIME, title="Breach window start", section="Timeline"),
@@ -224,7 +239,23 @@ def seal_evidence(
             items={"type": "string", "enum": list(ENTITY_TYPES)},
             title="The business is",
             section="Entity",
-            description="Switches on NYDFS 500.17 and the FTC Safeguards Rule.",
+            description="Switches on NYDFS 500.17, the FTC Safeguards Rule, insurance laws, SEC 8-K Item 1.05, card brands.",
+        ),
+        "extortion_paid_at": Param(None, **OPTIONAL_TIME, title="Extortion payment made at", section="Entity"),
+        "materiality": Param(
+            None,
+            type=["null", "object"],
+            title="SEC materiality determination",
+            section="Entity",
+            description='{"material": true, "determined_at": "..."} (Form 8-K Item 1.05).',
+        ),
+        "risk_of_harm_determinations": Param(
+            [],
+            type="array",
+            items={"type": "object"},
+            title="Documented no-harm determinations",
+            section="Entity",
+            description='[{"jurisdiction": "US-FL", "determined_at": "...", "documented": true}] where a state allows them.',
         ),
         "notice_description": Param(
             None,

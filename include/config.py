@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import expectations
 
@@ -141,6 +142,17 @@ def _default_expectations_dir() -> Path:
     return Path(expectations.__file__).resolve().parent
 
 
+def _timezone(env: Mapping[str, str]) -> str | None:
+    """BUSINESS_TIMEZONE: the IANA zone the business counts legal deadlines in (e.g. America/Los_Angeles)."""
+    value = env.get("BUSINESS_TIMEZONE") or None
+    if value is not None:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"BUSINESS_TIMEZONE must be an IANA time zone name, got {value!r}") from None
+    return value
+
+
 def _number(env: Mapping[str, str], name: str, default: str) -> float:
     try:
         return float(env.get(name) or default)
@@ -165,6 +177,7 @@ class Config:
     mail_house_conn_id: str = "mail_house"
     smtp_conn_id: str = "notice_smtp"
     business: Business | None = None
+    business_timezone: str | None = None
     dpo_contact: str = ""
     notice_transport: Transport = "file"
     notice_sender: str | None = None
@@ -219,6 +232,7 @@ class Config:
             key_conn_id=env.get("LAKE_KEY_CONN_ID", "lake_encryption"),
             signing_conn_id=env.get("EVIDENCE_SIGNING_CONN_ID", "evidence_signing"),
             business=business,
+            business_timezone=_timezone(env),
             dpo_contact=env.get("BUSINESS_DPO_CONTACT", ""),
             notice_transport=transport,
             notice_sender=env.get("NOTICE_SENDER") or None,
@@ -243,6 +257,11 @@ class Config:
             script_allowlist=frozenset(origin.rstrip("/").lower() for origin in _listed(env, "DETECTION_SCRIPT_ALLOWLIST")),
             admin_path=(env.get("MAGENTO_ADMIN_PATH") or "admin").strip("/") or "admin",
         )
+
+
+def business_timezone_setting(env: Mapping[str, str] | None = None) -> str | None:
+    """BUSINESS_TIMEZONE alone, without building the whole configuration (for breachctl obligations)."""
+    return _timezone(os.environ if env is None else env)
 
 
 @cache

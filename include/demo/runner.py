@@ -48,6 +48,7 @@ def demo_incident(now: datetime) -> dict:
     return {
         "incident_id": INCIDENT_ID,
         "discovered_at": discovered.isoformat(),
+        "business_timezone": "America/Los_Angeles",
         "determined_at": (discovered + timedelta(hours=20)).isoformat(),
         "breach_start": (discovered - timedelta(days=9)).isoformat(),
         "breach_end": (discovered - timedelta(days=3)).isoformat(),

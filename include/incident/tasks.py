@@ -12,7 +12,7 @@ from typing import Any, NotRequired, TypedDict
 
 import sqlalchemy as sa
 
-from include.config import Config, load_config
+from include.config import DEMO_BUSINESS, Config, load_config
 from include.incident.calendar import render_obligations_calendar
 from include.incident.scope import Resolution, ScopeResolver, affected_groups, parse_scope_file
 from include.incident.snapshots import SNAPSHOT_TABLES, snapshot_engine
@@ -28,7 +28,8 @@ from include.incident.versions import (
 from include.lake import crypto, keys
 from include.lake.ledger import record_audit
 from include.lake.store import Lake, StoredOutput, open_lake
-from include.legal.inputs import Affected, InputError, parse_affected
+from include.legal.filings import FilingFacts, filing_drafts, render_draft
+from include.legal.inputs import Affected, Incident, InputError, parse_affected
 from include.legal.obligations import obligations_document
 from include.legal.rules import load_rules
 from include.magento.access_log import parse_lines, read_log_lines, records_read_by
@@ -66,6 +67,7 @@ class ObligationsResult(TypedDict):
     required: int
     needs_legal_review: int
     earliest_due: str | None
+    filing_drafts: NotRequired[int]
 
 
 def accept_trigger(conf: dict[str, Any], *, dag_run: Any = None, lake: Lake | None = None) -> dict[str, Any]:
@@ -224,22 +226,56 @@ def _obligations_result(document: dict[str, Any], outputs: list[StoredOutput]) -
         "required": len(required),
         "needs_legal_review": sum(o["needs_legal_review"] for o in required),
         "earliest_due": min((o["due"] for o in required if o["due"]), default=None),
+        "filing_drafts": sum(1 for o in required if o.get("filing_draft")),
     }
 
 
+def with_business_timezone(trigger: IncidentTrigger, config: Config) -> Incident:
+    """The incident with the configured business time zone when the trigger gives none."""
+    if trigger.business_timezone or not config.business_timezone:
+        return trigger
+    return trigger.model_copy(update={"business_timezone": config.business_timezone})
+
+
+def write_filings(lake: Lake, facts: FilingFacts, document: dict[str, Any], now: datetime) -> list[StoredOutput]:
+    """A JSON and an HTML draft for every required regulator notice, and their index; marks each obligation."""
+    incident_id, version = facts.incident.incident_id, facts.version
+    outputs, index = [], []
+    for draft in filing_drafts(facts):
+        json_key = keys.filing_draft(incident_id, version, draft["obligation"], "json")
+        html_key = keys.filing_draft(incident_id, version, draft["obligation"], "html")
+        outputs.append(lake.put(json_key, json.dumps(draft, indent=2).encode()).as_dict())
+        outputs.append(lake.put(html_key, render_draft(draft, now).encode()).as_dict())
+        index.append(
+            {"obligation": draft["obligation"], "form": draft["form"], "due": draft["due"], "json": json_key, "html": html_key}
+        )
+    for obligation in document["obligations"]:
+        entry = next((i for i in index if i["obligation"] == obligation["id"]), None)
+        if entry:
+            obligation["filing_draft"] = {"json": entry["json"], "html": entry["html"]}
+    summary = {"incident_id": incident_id, "version": version, "status_from": "breachctl incident fulfil", "drafts": index}
+    outputs.append(lake.put(keys.filings_index(incident_id, version), json.dumps(summary, indent=2).encode()).as_dict())
+    return outputs
+
+
 def compute_obligations(
-    trigger: IncidentTrigger, version: int, *, lake: Lake | None = None, new_version: bool = True
+    trigger: IncidentTrigger, version: int, *, lake: Lake | None = None, new_version: bool = True, config: Config | None = None
 ) -> ObligationsResult:
-    """obligations.json and the accessible obligations calendar for one version (a sealed version is never rewritten)."""
-    lake = lake or open_lake()
+    """obligations.json, the filing drafts and the obligations calendar for one version (a sealed version is never rewritten)."""
+    lake, config = lake or open_lake(), config or load_config()
     incident_id = trigger.incident_id
     if not new_version:
         return _obligations_result(json.loads(lake.get(keys.obligations(incident_id, version))), [])
     affected: Affected = parse_affected(json.loads(lake.get(keys.affected_groups(incident_id, version))))
-    document = obligations_document(trigger, affected, load_rules())
+    incident = with_business_timezone(trigger, config)
+    document = obligations_document(incident, affected, load_rules())
     document["version"] = version
-    calendar = render_obligations_calendar(incident_id, version, document["obligations"], datetime.now(UTC))
-    outputs = [
+    now = datetime.now(UTC)
+    business = config.business or DEMO_BUSINESS
+    facts = FilingFacts(incident, version, affected, document["obligations"], business, trigger.notice_description)
+    outputs = write_filings(lake, facts, document, now)
+    calendar = render_obligations_calendar(incident_id, version, document["obligations"], now)
+    outputs += [
         lake.put(keys.obligations(incident_id, version), json.dumps(document, indent=2).encode()).as_dict(),
         lake.put(keys.obligations_calendar(incident_id, version), calendar.encode()).as_dict(),
     ]

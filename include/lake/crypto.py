@@ -170,7 +170,8 @@ def parse_envelope(blob: bytes, aad: str) -> Envelope:
         raise DecryptionError(f"{aad} has a corrupt header (length {length})")
     try:
         header = json.loads(header_bytes)
-        if not isinstance(header, dict) or not all(isinstance(header.get(k), str) for k in ("alg", "kid", "wrap", "wrapped", "nonce")):
+        fields = ("alg", "kid", "wrap", "wrapped", "nonce")
+        if not isinstance(header, dict) or not all(isinstance(header.get(k), str) for k in fields):
             raise ValueError("fields")
     except ValueError:
         raise DecryptionError(f"{aad} has a corrupt header (not the expected JSON fields)") from None

@@ -6,7 +6,7 @@ The layout (under the lake root):
 - `extracts/<table>/<run>/`: the rows a scan found changed (encrypted parts and a manifest);
 - `state/`: watermarks, snapshot buckets and their index, incident versions, the report pointer (sealed like every
   output), and `state/leases/` (operational lease records, pruned, never sealed);
-- `incidents/<id>/v<N>/`: one version of an incident (affected people, obligations, review, batches);
+- `incidents/<id>/v<N>/`: one version of an incident (affected people, obligations, filing drafts, review, batches);
 - `incidents/<id>/delivery/`, `incidents/<id>/fulfilments/`: delivery events and rounds, recorded filings;
 - `incidents/_inputs/<id>/`: responders' encrypted scope files (never overwritten: a different upload under the
   same name gets `<name>-2.<ext>.enc`, ...);
@@ -162,6 +162,23 @@ def obligations(incident_id: str, version: int) -> str:
 def obligations_calendar(incident_id: str, version: int) -> str:
     """The accessible obligations calendar of a version."""
     return f"{incident_prefix(incident_id, version)}/obligations.html"
+
+
+def filings_prefix(incident_id: str, version: int) -> str:
+    """The regulator filing drafts of a version."""
+    return f"{incident_prefix(incident_id, version)}/filings"
+
+
+def filing_draft(incident_id: str, version: int, obligation: str, extension: str) -> str:
+    """One filing draft (json or html); the obligation id's '/' becomes '--' (US-CA--attorney_general_sample.json)."""
+    if extension not in ("json", "html"):
+        raise ValueError(f"filing drafts are json or html, not {extension!r}")
+    return f"{filings_prefix(incident_id, version)}/{obligation.replace('/', '--')}.{extension}"
+
+
+def filings_index(incident_id: str, version: int) -> str:
+    """The index of a version's filing drafts (what is owed to whom, and how to record it as filed)."""
+    return f"{filings_prefix(incident_id, version)}/index.json"
 
 
 def review_sample(incident_id: str, version: int, sample: str, name: str) -> str:

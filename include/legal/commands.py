@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from include.config import UsageError
+from include.config import ConfigError, UsageError, business_timezone_setting
 from include.lake.jsondoc import MAX_BYTES, JsonInputError, load_json
 from include.legal.inputs import InputError, parse_affected, parse_incident
 from include.legal.obligations import obligations_document
@@ -33,7 +33,9 @@ def obligations(args: argparse.Namespace) -> int:
     try:
         incident = parse_incident(read_json(args.incident, "INCIDENT.json"))
         affected = parse_affected(read_json(args.affected, "AFFECTED.json"))
-    except InputError as error:
+        if incident.business_timezone is None and (zone := business_timezone_setting()):
+            incident = incident.model_copy(update={"business_timezone": zone})
+    except (InputError, ConfigError) as error:
         raise UsageError(str(error)) from None
     print(json.dumps(obligations_document(incident, affected, load_rules()), indent=2))
     return 0

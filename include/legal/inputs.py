@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from include.magento.geography import EEA_COUNTRIES
 from include.pii.map import fideslang_categories
 
-ENTITY_TYPES = ("nydfs_covered", "glba_financial_institution")
+EntityType = Literal["nydfs_covered", "glba_financial_institution", "insurance_licensee", "sec_registrant", "card_merchant"]
+ENTITY_TYPES: tuple[str, ...] = get_args(EntityType)
 JURISDICTION = re.compile(r"US-[A-Z]{2}|EU-[A-Z]{2}|OTHER-[A-Z]{2}|UNKNOWN")
 INCIDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,63}")
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -74,6 +76,34 @@ class LawEnforcementDelay(BaseModel):
         return self
 
 
+def timezone_name(value: str | None) -> str | None:
+    """An IANA time zone name, checked."""
+    if value is not None:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("use an IANA time zone name such as America/Los_Angeles") from None
+    return value
+
+
+class HarmDetermination(BaseModel):
+    """A documented determination that a breach is not reasonably likely to harm one jurisdiction's residents."""
+
+    model_config = ConfigDict(extra="forbid")
+    jurisdiction: str = Field(pattern=r"^(US-[A-Z]{2}|EU-[A-Z]{2}|OTHER-[A-Z]{2})$")
+    determined_at: AwareDatetime
+    documented: bool = True
+    law_enforcement_consulted: bool = False
+
+
+class Materiality(BaseModel):
+    """The materiality determination of a cybersecurity incident (SEC Form 8-K Item 1.05)."""
+
+    model_config = ConfigDict(extra="forbid")
+    material: bool
+    determined_at: AwareDatetime
+
+
 class Incident(BaseModel):
     """The incident facts the obligations engine needs (INCIDENT.json)."""
 
@@ -84,8 +114,18 @@ class Incident(BaseModel):
     scope_identified_at: AwareDatetime | None = None
     breach_start: AwareDatetime | None = None
     breach_end: AwareDatetime | None = None
-    entity_types: list[Literal["nydfs_covered", "glba_financial_institution"]] = Field(default_factory=list, max_length=2)
+    entity_types: list[EntityType] = Field(default_factory=list, max_length=len(ENTITY_TYPES))
     law_enforcement_delay: LawEnforcementDelay | None = None
+    business_timezone: str | None = None
+    aware_at: AwareDatetime | None = None
+    risk_of_harm_determinations: list[HarmDetermination] = Field(default_factory=list)
+    materiality: Materiality | None = None
+    extortion_paid_at: AwareDatetime | None = None
+
+    @field_validator("business_timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        return timezone_name(value)
 
     @field_validator("incident_id")
     @classmethod

@@ -15,7 +15,7 @@ from include.incident.versions import incident_ids, latest_version
 from include.lake import keys
 from include.lake.store import Lake
 from include.lake.tables import read_table
-from include.legal.clock import apply_deadline
+from include.legal.clock import apply_deadline, earliest
 from include.legal.rules import load_rules
 from include.monitoring.fulfilments import fulfilments
 from include.notices.channels import substitute_step_id, substitute_steps
@@ -85,6 +85,23 @@ def individual_progress(jurisdiction: str, counts: dict[str, Any], done: dict[st
     return max(filter(None, [counts.get("last_notified_at"), given_at if covered else None])), progress
 
 
+TIED = ("before_individuals", "no_later_than_individuals", "with_individuals")
+
+
+def recomputed_due(obligation: dict[str, Any], due: datetime | None, first_notice: datetime) -> datetime | None:
+    """A dependent notice's due date once the first resident was notified (review error 9: the first notice, not the last).
+
+    Before / no later than / with the residents' notice: the moment the first resident was notified (or the notice's
+    own earlier deadline). After it (California's sample, Iowa's 5 business days): its period from that moment.
+    """
+    after = obligation.get("after_dependency") or {}
+    timing = obligation.get("timing") or ("with_individuals" if after.get("days") == 0 else "after_individuals")
+    if timing in TIED:
+        return earliest(due, first_notice)
+    zones = obligation.get("timezones") or ["UTC"]
+    return apply_deadline(first_notice, after, obligation["jurisdiction"], zones)
+
+
 def check_incident(lake: Lake, incident_id: str, now: datetime, warn_days: float) -> list[dict[str, Any]]:
     """Status of every required obligation of an incident's latest version."""
     version = latest_version(lake, incident_id)
@@ -99,18 +116,23 @@ def check_incident(lake: Lake, incident_id: str, now: datetime, warn_days: float
             continue
         due = datetime.fromisoformat(obligation["due"]) if obligation["due"] else None
         met_at = None
+        first_notified = None
         if obligation["recipient"] == "individuals":
             counts = delivered.get(obligation["jurisdiction"], {})
             met_at, progress = individual_progress(obligation["jurisdiction"], counts, done)
+            first_notified = counts.get("first_notified_at")
         else:
             met_at = done.get(obligation["id"], {}).get("at")
             progress = "fulfilment recorded" if met_at else "no fulfilment recorded"
         dependency = statuses.get(obligation.get("depends_on") or "")
-        if dependency and dependency["met_at"] and obligation.get("after_dependency"):
-            actual = datetime.fromisoformat(dependency["met_at"])
-            due = apply_deadline(actual, obligation["after_dependency"], obligation["jurisdiction"])
-            progress += f"; due recomputed from the actual notice date {actual.date().isoformat()}"
-        days_left = (due - now).total_seconds() / 86400 if due else None
+        if dependency and dependency["first_notified_at"] and obligation.get("after_dependency"):
+            first = datetime.fromisoformat(dependency["first_notified_at"])
+            due = recomputed_due(obligation, due, first)
+            progress += f"; due recomputed from the first resident notified on {first.date().isoformat()}"
+        anchor = due or (datetime.fromisoformat(obligation["not_before"]) if obligation.get("not_before") else None)
+        if due is None and anchor is not None:
+            progress += f"; due promptly after the law-enforcement release on {anchor.date().isoformat()}"
+        days_left = (anchor - now).total_seconds() / 86400 if anchor else None
         alert = met_at is None and days_left is not None and days_left <= warn_days
         statuses[obligation["id"]] = {
             "incident_id": incident_id,
@@ -120,6 +142,7 @@ def check_incident(lake: Lake, incident_id: str, now: datetime, warn_days: float
             "jurisdiction": obligation["jurisdiction"],
             "due": due.isoformat() if due else None,
             "met_at": met_at,
+            "first_notified_at": first_notified,
             "days_left": None if days_left is None else round(days_left, 2),
             "progress": progress,
             "alert": alert,

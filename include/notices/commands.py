@@ -17,7 +17,7 @@ from include.notices.samples import write_samples
 
 def sample(args: argparse.Namespace) -> int:
     """Render every template for a synthetic person."""
-    if not JURISDICTION.match(args.jurisdiction) or args.jurisdiction == "UNKNOWN":
+    if not JURISDICTION.fullmatch(args.jurisdiction) or args.jurisdiction == "UNKNOWN":
         raise UsageError(f"jurisdiction: use US-<state> or EU-<country>, not {args.jurisdiction!r}")
     if args.lang not in LANGUAGES:
         raise UsageError(f"lang: one of {', '.join(LANGUAGES)}")
@@ -31,7 +31,7 @@ def _incident(args: argparse.Namespace) -> tuple[Any, str]:
     from include.incident.versions import latest_version  # noqa: PLC0415 (only for the delivery commands)
     from include.lake.store import open_lake  # noqa: PLC0415
 
-    if not INCIDENT_ID.match(args.incident):
+    if not INCIDENT_ID.fullmatch(args.incident):
         raise UsageError("incident: 3-64 letters, digits, '.', '_' or '-'")
     lake = open_lake(args.lake)
     if latest_version(lake, args.incident) is None:

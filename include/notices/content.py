@@ -38,11 +38,13 @@ ELEMENT_LABELS = {
     "user.government_id.passport_number": N_("your passport number"),
     "user.authorization.password": N_("your account password (stored in scrambled, hashed form)"),
     "user.authorization.credentials": N_("a security code or access token linked to your account"),
+    "user.authorization.card_security_code": N_("your payment card's security code (CVV)"),
     "user.account": N_("details of your online account"),
     "user.account.username": N_("your user name"),
     "user.financial": N_("part of your payment card details (last four digits and expiry date)"),
     "user.financial.credit_card": N_("your payment card number"),
     "user.financial.bank_account": N_("your bank account number"),
+    "user.financial.tax_information": N_("your tax information"),
     "user.payment": N_("payment transaction details"),
     "user.device.ip_address": N_("the internet (IP) address you used"),
     "user.content.private": N_("notes or messages you sent us"),
@@ -53,6 +55,7 @@ ELEMENT_LABELS = {
     "user.unique_id": N_("account reference numbers"),
     "user.unique_id.deterministic": N_("account reference numbers"),
     "user.health": N_("health or medical information"),
+    "user.genetic": N_("genetic information"),
     "user": N_("other personal information"),
 }
 
@@ -139,14 +142,22 @@ def variant_for(jurisdiction: str, rules: RuleSet) -> tuple[str, list[str], list
     return variant, list(content.get("required", [])), list(content.get("forbidden", []))
 
 
+NON_CREDENTIAL_COMBINATIONS = (
+    "name_ssn",
+    "name_government_id",
+    "name_account_with_code",
+    "account_with_code",
+    "name_account_number",
+    "name_medical",
+    "name_biometric",
+    "name_genetic",
+)
+
+
 def is_credentials_only(elements: list[str], rules: RuleSet) -> bool:
-    """True when the only personal-information combination exposed is user name/email + password."""
+    """True when the only personal-information combination exposed is user name/email + password (a CVV is not one)."""
     exposed = set(elements)
-    general = [
-        name
-        for name in ("name_ssn", "name_government_id", "name_account_with_code", "name_medical", "name_biometric")
-        if combination_matches(rules.combinations[name], exposed)
-    ]
+    general = [name for name in NON_CREDENTIAL_COMBINATIONS if combination_matches(rules.combinations[name], exposed)]
     return not general and combination_matches(rules.combinations["online_credentials"], exposed)
 
 

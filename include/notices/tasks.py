@@ -22,11 +22,22 @@ from include.notices.delivery.rounds import DeliveryResult, deliver_round
 log = logging.getLogger("airflow.task")
 
 
+def excused_jurisdictions(obligations: list[dict]) -> set[str]:
+    """Jurisdictions whose residents' notice a documented no-harm determination made not required."""
+    return {
+        o["jurisdiction"] for o in obligations if o["recipient"] == "individuals" and not o["required"] and o.get("determination")
+    }
+
+
 def build(trigger: IncidentTrigger, version: int, *, lake: Lake | None = None, config: Config | None = None) -> BatchesResult:
     """After approval: the notification batches of this version."""
     lake, config = lake or open_lake(), config or load_config()
     individuals = read_individuals(lake, keys.affected_people(trigger.incident_id, version))
     obligations = json.loads(lake.get(keys.obligations(trigger.incident_id, version)))["obligations"]
+    excused = excused_jurisdictions(obligations)
+    if excused:
+        individuals = individuals[~individuals["jurisdiction"].isin(excused)].reset_index(drop=True)
+        log.info("no notices for %s: documented no-harm determination", ", ".join(sorted(excused)))
     credit = {o["jurisdiction"]: o.get("credit_monitoring_months") for o in obligations if o["recipient"] == "individuals"}
     business = business_details(config=config)
     settings = NoticeSettings(

@@ -13,6 +13,9 @@ from include.incident.versions import incident_ids, latest_version
 from include.lake import keys
 from include.lake.ledger import read_head
 from include.lake.store import Lake
+from include.legal.exposure import ccpa_exposure
+from include.legal.inputs import parse_affected
+from include.legal.rules import load_rules
 from include.monitoring.deadlines import check_incident
 from include.notices.delivery.ledger import NOTIFIED, fold, read_events, settle_unconfirmed, status_counts
 from include.pages import render_page
@@ -21,10 +24,10 @@ from include.scan.findings import KINDS
 
 TEMPLATES = Path(__file__).parent / "templates"
 HISTORY_RUNS = 90
-CCPA_DAMAGES = {
+CCPA_DAMAGES: dict[str, Any] = {
     "min": 107,
     "max": 799,
-    "citation": "Cal. Civ. Code § 1798.150(a)(1)(A), amounts as adjusted by the CPPA from 2025-01-01",
+    "citation": "Cal. Civ. Code § 1798.150(a)(1), amounts as adjusted by the CPPA from 2025-01-01",
 }
 
 
@@ -70,7 +73,8 @@ def incident_metrics(lake: Lake, now: datetime) -> list[dict[str, Any]]:
                         "within_deadline": None if took is None or allowed is None else took <= allowed,
                     }
                 )
-        california = summary["by_jurisdiction"].get("US-CA", 0)
+        covered = ccpa_exposure(parse_affected(json.loads(lake.get(keys.affected_groups(incident_id, version)))), load_rules())
+        counted = covered["consumers_counted"]
         incidents.append(
             {
                 "incident_id": incident_id,
@@ -87,10 +91,14 @@ def incident_metrics(lake: Lake, now: datetime) -> list[dict[str, Any]]:
                     "bounce_rate": round(counts["bounced"] / attempted, 4) if attempted else None,
                 },
                 "exposure": {
-                    "california_residents": california,
-                    "min_usd": california * CCPA_DAMAGES["min"],
-                    "max_usd": california * CCPA_DAMAGES["max"],
+                    "california_residents": covered["california_residents"],
+                    "consumers_counted": counted,
+                    "credentials_only": covered["credentials_only"],
+                    "basis": covered["basis"],
+                    "min_usd": counted * CCPA_DAMAGES["min"],
+                    "max_usd": counted * CCPA_DAMAGES["max"],
                     "citation": CCPA_DAMAGES["citation"],
+                    "needs_legal_review": covered["needs_legal_review"],
                 },
             }
         )
@@ -131,6 +139,7 @@ def build_metrics(lake: Lake, now: datetime, previous: dict[str, Any] | None) ->
         "incidents": incidents,
         "exposure_total": {
             "california_residents": sum(i["exposure"]["california_residents"] for i in incidents),
+            "consumers_counted": sum(i["exposure"]["consumers_counted"] for i in incidents),
             "min_usd": sum(i["exposure"]["min_usd"] for i in incidents),
             "max_usd": sum(i["exposure"]["max_usd"] for i in incidents),
             "citation": CCPA_DAMAGES["citation"],
@@ -185,6 +194,14 @@ def metrics_csv(metrics: dict[str, Any]) -> str:
         writer.writerow([metrics["generated_at"], incident["incident_id"], "open_obligations", len(incident["open_obligations"])])
         writer.writerow(
             [metrics["generated_at"], incident["incident_id"], "notified_rate", incident["delivery"]["notified_rate"]]
+        )
+        writer.writerow(
+            [
+                metrics["generated_at"],
+                incident["incident_id"],
+                "exposure_consumers_counted",
+                incident["exposure"]["consumers_counted"],
+            ]
         )
         writer.writerow([metrics["generated_at"], incident["incident_id"], "exposure_min_usd", incident["exposure"]["min_usd"]])
         writer.writerow([metrics["generated_at"], incident["incident_id"], "exposure_max_usd", incident["exposure"]["max_usd"]])

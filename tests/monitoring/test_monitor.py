@@ -17,12 +17,14 @@ from include.monitoring.fulfilments import record_fulfilment
 from include.notices.delivery.ledger import Event, write_events
 
 
-def incident_lake(lake, notified: int, *, count: int = 3) -> None:
-    incident = parse_incident({"incident_id": "INC-M", "discovered_at": "2026-03-02T09:00:00-08:00"})
+def incident_lake(lake, notified: int, *, count: int = 3, state: str = "US-CA", times: list[str] | None = None) -> None:
+    incident = parse_incident(
+        {"incident_id": "INC-M", "discovered_at": "2026-03-02T09:00:00-08:00", "business_timezone": "America/Los_Angeles"}
+    )
     affected = parse_affected(
         {
             "groups": [
-                {"jurisdiction": "US-CA", "count": count, "data_elements": ["user.name", "user.government_id"]},
+                {"jurisdiction": state, "count": count, "data_elements": ["user.name", "user.government_id"]},
                 {"jurisdiction": "US-VT", "count": 1, "data_elements": ["user.name", "user.government_id"]},
             ]
         }
@@ -36,7 +38,7 @@ def incident_lake(lake, notified: int, *, count: int = 3) -> None:
     table = pa.table(
         {
             "key": [*keys, "vt"],
-            "jurisdiction": ["US-CA"] * count + ["US-VT"],
+            "jurisdiction": [state] * count + ["US-VT"],
             "channel": ["email"] * (count + 1),
             "substitute": [False] * (count + 1),
             "language": ["en"] * (count + 1),
@@ -46,7 +48,8 @@ def incident_lake(lake, notified: int, *, count: int = 3) -> None:
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
     lake.put("incidents/INC-M/v1/batches/keys.parquet", buffer.getvalue())
-    write_events(lake, "INC-M", [Event(k, "sent", "email", "2026-03-20T10:00:00+00:00") for k in keys[:notified]], "r1")
+    moments = times or ["2026-03-20T10:00:00+00:00"] * notified
+    write_events(lake, "INC-M", [Event(k, "sent", "email", at) for k, at in zip(keys[:notified], moments, strict=True)], "r1")
 
 
 def by_id(status: dict) -> dict[str, dict]:
@@ -73,7 +76,34 @@ def test_california_sample_is_due_15_days_after_the_actual_notice(file_lake):
     incident_lake(file_lake, notified=501, count=501)
     status = by_id(check_all(file_lake, now=datetime(2026, 3, 25, tzinfo=UTC)))
     sample = status["US-CA/attorney_general_sample"]
-    assert sample["due"] == "2026-04-04T23:59:59+00:00" and "actual notice date" in sample["progress"]
+    # Residents notified 20 Mar 10:00Z = 03:00 PDT; 15 calendar days (Cal. Civ. Code 1798.82(f)) end 4 Apr 23:59:59 PDT.
+    assert sample["due"] == "2026-04-04T23:59:59-07:00" and "first resident notified" in sample["progress"]
+
+
+def test_dependent_deadline_counts_from_the_first_resident_notified_not_the_last(file_lake):
+    """Review error 9: the sample is due 15 days after the FIRST notice (10 Mar), not the last one (20 Mar)."""
+    times = ["2026-03-10T17:00:00+00:00"] + ["2026-03-20T10:00:00+00:00"] * 500
+    incident_lake(file_lake, notified=501, count=501, times=times)
+    sample = by_id(check_all(file_lake, now=datetime(2026, 3, 21, tzinfo=UTC)))["US-CA/attorney_general_sample"]
+    assert sample["due"] == "2026-03-25T23:59:59-07:00"  # 10 Mar (PDT) + 15 days, Cal. Civ. Code 1798.82(f)
+
+
+def test_maryland_attorney_general_is_overdue_once_the_first_resident_was_notified(file_lake):
+    """Review error 9: Md. Com. Law 14-3504(h): the AG is told BEFORE the residents; the first notice fixes the deadline."""
+    times = ["2026-03-05T16:00:00+00:00", "2026-03-20T10:00:00+00:00", "2026-03-20T10:00:00+00:00"]
+    incident_lake(file_lake, notified=3, count=3, state="US-MD", times=times)
+    row = by_id(check_all(file_lake, now=datetime(2026, 3, 6, tzinfo=UTC)))["US-MD/attorney_general"]
+    assert row["due"] == "2026-03-05T16:00:00+00:00" and row["overdue"] and row["alert"]
+    record_fulfilment(file_lake, "INC-M", "US-MD/attorney_general", datetime(2026, 3, 4, tzinfo=UTC), "legal", "MD-1")
+    assert not by_id(check_all(file_lake, now=datetime(2026, 3, 6, tzinfo=UTC)))["US-MD/attorney_general"]["alert"]
+
+
+def test_connecticut_attorney_general_no_later_than_the_first_notice(file_lake):
+    """Review error 9: Conn. Gen. Stat. 36a-701b(b)(2): the AG no later than the residents' notice (the first of them)."""
+    times = ["2026-03-05T16:00:00+00:00", "2026-03-06T16:00:00+00:00", "2026-03-07T16:00:00+00:00"]
+    incident_lake(file_lake, notified=3, count=3, state="US-CT", times=times)
+    row = by_id(check_all(file_lake, now=datetime(2026, 3, 6, tzinfo=UTC)))["US-CT/attorney_general"]
+    assert row["due"] == "2026-03-05T16:00:00+00:00" and row["overdue"]
 
 
 def test_a_recorded_filing_meets_a_regulator_obligation(file_lake):

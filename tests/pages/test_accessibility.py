@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from include.config import DEMO_BUSINESS
+from include.demo.runner import demo_incident
 from include.evidence.index import write_index
 from include.incident.calendar import render_obligations_calendar
 from include.lake.ledger import record_audit, seal_run
 from include.lake.store import open_lake
+from include.legal.filings import FilingFacts, filing_drafts, render_draft, slug
 from include.legal.inputs import parse_affected, parse_incident
 from include.legal.obligations import obligations_document
 from include.legal.rules import load_rules
@@ -29,6 +32,33 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 VARIANTS = [("US-CA", "en"), ("US-CA", "es"), ("US-MA", "en"), ("US-MA", "es"), ("EU-DE", "en"), ("EU-DE", "es"), ("US-TX", "en")]
 NOTICE_PAGES = ["email.html", "notice.html", "letter.html", "banner.html"]
 HEADINGS = ["What Happened", "What Information Was Involved", "What We Are Doing", "What You Can Do", "For More Information"]
+DEMO_ELEMENTS = ["user.name", "user.contact.email", "user.contact.address", "user.government_id.national_identification_number"]
+DEMO_AFFECTED = {
+    "groups": [
+        {"jurisdiction": "US-CA", "count": 1200, "data_elements": DEMO_ELEMENTS},
+        {"jurisdiction": "US-TX", "count": 260, "data_elements": DEMO_ELEMENTS},
+        {"jurisdiction": "US-FL", "count": 520, "data_elements": DEMO_ELEMENTS},
+        {"jurisdiction": "US-NY", "count": 40, "data_elements": DEMO_ELEMENTS},
+        {"jurisdiction": "US-MD", "count": 12, "data_elements": DEMO_ELEMENTS},
+        {"jurisdiction": "EU-DE", "count": 12, "data_elements": ["user.name", "user.contact.email"]},
+        {"jurisdiction": "UNKNOWN", "count": 6, "data_elements": DEMO_ELEMENTS},
+    ]
+}
+
+
+def demo_filings() -> list[dict]:
+    """The filing drafts of the demo incident (its trigger, with the demo store's spread of residents)."""
+    conf = demo_incident(datetime(2026, 11, 30, tzinfo=UTC))
+    incident = parse_incident(conf)
+    affected = parse_affected(DEMO_AFFECTED)
+    document = obligations_document(incident, affected, load_rules())
+    facts = FilingFacts(
+        incident, 1, affected, document["obligations"], DEMO_BUSINESS, "Drill: orders read through a stolen admin session."
+    )
+    return filing_drafts(facts)
+
+
+FILING_PAGES = [f"filing-{slug(d['obligation'])}.html" for d in demo_filings()]
 HOSTILE = {
     "firstname": "<script>alert('x')</script>{{ config }}",
     "lastname": "עברית العربية " + "Wolfeschlegelsteinhausen" * 21,
@@ -95,6 +125,10 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     calendar = out / "obligations.html"
     calendar.write_text(render_obligations_calendar("INC-A11Y", 1, document["obligations"], datetime(2026, 11, 10, tzinfo=UTC)))
     written[calendar.name] = calendar
+    for draft in demo_filings():
+        path = out / f"filing-{slug(draft['obligation'])}.html"
+        path.write_text(render_draft(draft, datetime(2026, 11, 30, tzinfo=UTC)), encoding="utf-8")
+        written[path.name] = path
     lake = open_lake((out / "lake").as_uri())
     from tests.reporting.test_report import fake_history
 
@@ -156,7 +190,8 @@ SMALLEST_TEXT = """() => {
     "name",
     [f"{j}-{lang}-{p}" for j, lang in VARIANTS for p in NOTICE_PAGES]
     + [f"hostile-{p}" for p in NOTICE_PAGES]
-    + ["obligations.html", "report.html", "evidence-index.html"],
+    + ["obligations.html", "report.html", "evidence-index.html"]
+    + FILING_PAGES,
 )
 def test_page_is_accessible_and_self_contained(browser, pages, name):
     page, requests = open_page(browser, pages[name])
@@ -234,4 +269,7 @@ def test_banner_is_a_status_message_operable_by_keyboard(browser, pages, name):
 
 
 def test_pages_under_test_are_the_shipped_templates(pages):
-    assert json.dumps(sorted(pages)) and len(pages) == len(VARIANTS) * len(NOTICE_PAGES) + len(NOTICE_PAGES) + 3
+    assert json.dumps(sorted(pages)) and len(pages) == len(VARIANTS) * len(NOTICE_PAGES) + len(NOTICE_PAGES) + 3 + len(
+        FILING_PAGES
+    )
+    assert len(FILING_PAGES) >= 8  # CA sample, TX, FL, NY x3, MD, GDPR, FTC: the demo's regulator filings
