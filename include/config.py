@@ -165,6 +165,7 @@ class Config:
     notice_send_rate: float = 50.0
     notice_outbox_dir: Path = PROJECT_ROOT / ".demo" / "outbox"
     ses_events_queue: str | None = None
+    exchange_signing_conn_id: str = "exchange_signing"
     cost_per_notice: Mapping[str, float] = field(default_factory=lambda: {"email": 0.05, "postal": 1.20})
     kms_key_id: str | None = None
     lock_days: int = 2555
@@ -206,6 +207,7 @@ class Config:
             notice_send_rate=_number(env, "NOTICE_SEND_RATE", "50"),
             notice_outbox_dir=Path(env.get("NOTICE_OUTBOX_DIR") or PROJECT_ROOT / ".demo" / "outbox"),
             ses_events_queue=env.get("NOTICE_SES_EVENTS_QUEUE") or None,
+            exchange_signing_conn_id=env.get("EXCHANGE_SIGNING_CONN_ID") or "exchange_signing",
             cost_per_notice={
                 "email": _number(env, "NOTICE_COST_EMAIL", "0.05"),
                 "postal": _number(env, "NOTICE_COST_POSTAL", "1.20"),

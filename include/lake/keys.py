@@ -9,7 +9,8 @@ The layout (under the lake root):
 - `incidents/<id>/delivery/`, `incidents/<id>/fulfilments/`: delivery events and rounds, recorded filings;
 - `incidents/_inputs/<id>/`: responders' encrypted scope files;
 - `reports/<run>/`, `alerts/<run>/`: the compliance report and deadline alerts;
-- `evidence/`: manifests, the hash-chained ledger and its head.
+- `evidence/`: manifests, the hash-chained ledger and its head;
+- `exchange/`: the intake API's replay guard and processors' sealed shares (HPKE to the processor, never plaintext).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ MANIFESTS = "evidence/manifests/"
 HEAD = "evidence/HEAD.json"
 INCIDENT_STATE = "state/incidents/"
 REPORT_POINTER = "state/reports/latest.json"
+EXCHANGE_REPLAY = "exchange/replay/"
+EXCHANGE_SHARES = "exchange/shares/"
 
 
 def run_key(run_id: str) -> str:
@@ -239,6 +242,25 @@ def ledger_entry(seq: int) -> str:
 def manifest(dag_id: str, run_slug: str) -> str:
     """The manifest of one sealed run."""
     return f"{MANIFESTS}{dag_id}/{run_slug}.json"
+
+
+# -- exchange API --------------------------------------------------------------------------------------------
+
+
+def replay_marker(minute: int, digest: str) -> str:
+    """One accepted signed request, under the minute of its signed timestamp (older minutes are pruned)."""
+    return f"{EXCHANGE_REPLAY}{minute:010d}/{digest}"
+
+
+def replay_minute(key: str) -> int | None:
+    """The minute a replay marker belongs to."""
+    part = key.removeprefix(EXCHANGE_REPLAY).split("/", 1)[0]
+    return int(part) if part.isdigit() else None
+
+
+def processor_share(incident_id: str, version: int, processor: str, recipient: str) -> str:
+    """A processor's sealed share of one approved version, for one recipient key (a rotated key gets a new share)."""
+    return f"{EXCHANGE_SHARES}{incident_id}/v{version}/{processor}-{recipient[:16]}.json"
 
 
 EVIDENCED_PREFIXES = (SCANS, EXTRACTS, INCIDENTS, REPORTS, ALERTS, MANIFESTS)
