@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import Annotated, Any
 
+from airflow.plugins_manager import AirflowPlugin
 from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -29,6 +30,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from include.exchange.alerts import Alert, ElasticAlert, OcsfFinding, SplunkAlert, error_line
+from include.exchange.bundle import ShareBundle, ShareError
 from include.exchange.intake import (
     MAX_BODY_BYTES,
     Authenticated,
@@ -42,7 +44,6 @@ from include.exchange.intake import (
     record_report,
 )
 from include.exchange.registry import Processor, SiemSender
-from include.exchange.shares import ShareBundle, ShareError, download_share, shareable_version
 from include.exchange.signing import AuthError, maybe_prune_replay_guard
 from include.lake.store import Lake, open_lake
 
@@ -153,9 +154,7 @@ def _json_body(request: Request, signed_request: SignedRequest) -> None:
         raise AuthError("body: required", status=422)
 
 
-async def siem(
-    request: Request, signed_request: Annotated[SignedRequest, Depends(signed)]
-) -> tuple[Authenticated, SiemSender]:
+async def siem(request: Request, signed_request: Annotated[SignedRequest, Depends(signed)]) -> tuple[Authenticated, SiemSender]:
     """A SIEM sender whose HMAC checks out (before the body is validated)."""
     result = await run_in_threadpool(authenticate_siem, signed_request)
     _json_body(request, signed_request)
@@ -219,9 +218,7 @@ async def offload(function: Callable[..., Any], *args: Any) -> Any:
     responses=_errors(400, 401, 403, 409, 413, 415, 422),
     summary="Report a SIEM alert (recorded as a suspected incident for triage; nothing is triggered)",
 )
-async def post_alert(
-    alert: Alert, auth: Annotated[tuple[Authenticated, SiemSender], Depends(siem)]
-) -> Receipt:
+async def post_alert(alert: Alert, auth: Annotated[tuple[Authenticated, SiemSender], Depends(siem)]) -> Receipt:
     """An OCSF Detection Finding, a Splunk alert webhook body or an Elastic alert; idempotent on the sender's alert id."""
     body: OcsfFinding | SplunkAlert | ElasticAlert = alert
     receipt: Receipt = await offload(record_alert, lake(), auth[0], auth[1], body)
@@ -246,8 +243,13 @@ async def post_processor_report(
 
 
 def _share(auth: Authenticated, who: Processor, incident_id: str, name: str) -> bytes:
+    """Refuse another processor's share and an unapproved incident before the replay claim; then serve and audit."""
     if name != who.name:
         raise ShareError("processor: a processor may download only its own share")
+    # Imported here: pandas and the database driver load only in the process that serves a share, not in every
+    # Airflow process that loads plugins.
+    from include.exchange.shares import download_share, shareable_version  # noqa: PLC0415
+
     shareable_version(lake(), incident_id)
     claim(lake(), auth)
     data = download_share(lake(), incident_id, who)
@@ -281,25 +283,17 @@ async def security_headers(request: Request, call_next: Callable[[Request], Awai
     return response
 
 
-try:
-    from airflow.plugins_manager import AirflowPlugin
-except ImportError:  # pragma: no cover (imported outside Airflow, e.g. to print the schema)
-    AirflowPlugin = object  # type: ignore[misc,assignment]
-
-
-class BreachExchangePlugin(AirflowPlugin):  # type: ignore[misc,valid-type]
+class BreachExchangePlugin(AirflowPlugin):
     """Mounts the intake and exchange API on the api-server at /breach."""
 
     name = "breach_exchange"
-    fastapi_apps = [{"app": app, "url_prefix": "/breach", "name": "Breach intake and exchange API"}]
+    fastapi_apps = [{"app": app, "url_prefix": "/breach", "name": "Breach intake and exchange API"}]  # noqa: RUF012 (as AirflowPlugin declares it)
 
 
 def openapi() -> dict[str, Any]:
     """FastAPI's schema, with the three signature headers as one security requirement (all of them, not any)."""
     if app.openapi_schema is None:
-        schema = get_openapi(
-            title=app.title, version=app.version, summary=app.summary, routes=app.routes, servers=app.servers
-        )
+        schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes, servers=app.servers)
         for operations in schema["paths"].values():
             for operation in operations.values():
                 if "security" in operation:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -40,6 +42,7 @@ REDACTIONS = (
     re.compile(r"\d(?:[ -]?\d){5,}"),  # card, account, phone and id numbers (6+ digits)
 )
 FLATTEN_DEPTH = 8
+SAFE_FIELD = re.compile(r"@timestamp|[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,4}")
 SLUG = re.compile(r"[^a-z0-9_.-]+")
 AlertFormat = Literal["ocsf", "splunk", "elastic"]
 
@@ -61,7 +64,7 @@ def slug(text: str | None, default: str) -> str:
     return value or default
 
 
-def pii_tables(names: list[str | None]) -> list[str]:
+def pii_tables(names: Sequence[str | None]) -> list[str]:
     """The names that are PII-map tables, in order, once each."""
     known = load_pii_map().tables
     return list(dict.fromkeys(n for n in names if n and n in known))[:100]
@@ -72,8 +75,19 @@ def from_epoch_ms(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1000, tz=UTC)
 
 
+def _text_only(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date-time string with an offset")
+    return value
+
+
+IsoTime = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_text_only)]
+
+
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    """Unknown fields are ignored (SIEMs add their own); known ones are typed strictly (no "5" for 5)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
 
 
 class OcsfAnalytic(_Lenient):
@@ -192,13 +206,13 @@ def _flatten(value: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[st
 class ElasticAlert(_Lenient):
     """An Elastic Security alert document (`kibana.alert.*` fields, flat as the fields API gives them or nested)."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, strict=True)
     alert_uuid: str = Field(alias="kibana.alert.uuid", min_length=1, max_length=200)
     rule_name: str = Field(alias="kibana.alert.rule.name", min_length=1, max_length=1000)
     rule_uuid: str | None = Field(default=None, alias="kibana.alert.rule.uuid", max_length=128)
     severity: Literal["low", "medium", "high", "critical"] | None = Field(default=None, alias="kibana.alert.severity")
-    timestamp: AwareDatetime = Field(alias="@timestamp")
-    original_time: AwareDatetime | None = Field(default=None, alias="kibana.alert.original_time")
+    timestamp: IsoTime = Field(alias="@timestamp")
+    original_time: IsoTime | None = Field(default=None, alias="kibana.alert.original_time")
 
     @model_validator(mode="before")
     @classmethod
@@ -250,10 +264,19 @@ Alert = Annotated[
 ALERT_ADAPTER: TypeAdapter[OcsfFinding | SplunkAlert | ElasticAlert] = TypeAdapter(Alert)
 
 
+def _location_part(part: object) -> str:
+    """A field name as sent only when it looks like one (an unexpected key could be anything, even an email)."""
+    text = str(part)
+    return text if SAFE_FIELD.fullmatch(text) else "<field>"
+
+
 def error_line(errors: list[Any], prefix: tuple[str, ...] = ()) -> str:
     """One line naming the first invalid field and what is wrong with it (never the value sent)."""
     detail = errors[0]
-    location = ".".join(str(part) for part in (*prefix, *detail.get("loc", ())))
+    parts = [*prefix, *detail.get("loc", ())]
+    if detail.get("type") == "extra_forbidden" and parts:
+        parts[-1] = "<unexpected>"  # the key is the sender's, and could be anything
+    location = ".".join(_location_part(part) if part != "<unexpected>" else part for part in parts)
     message = str(detail.get("msg", "invalid")).removeprefix("Value error, ").splitlines()[0][:200]
     return f"{location}: {message}" if location else message
 

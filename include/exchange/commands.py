@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from include.config import UsageError
+from include.exchange.bundle import ShareError, open_bundle
 from include.exchange.registry import RegistryError, signing_key
-from include.exchange.shares import ShareError, open_bundle
 
 
 def _read(path: str, what: str) -> bytes:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from include.detection.suspects import Evidence, SuspectedIncident, record_suspect
 from include.exchange import signing
-from include.exchange.alerts import ElasticAlert, OcsfFinding, SplunkAlert, format_of, pii_tables, redact
+from include.exchange.alerts import ElasticAlert, IsoTime, OcsfFinding, SplunkAlert, format_of, pii_tables, redact
 from include.exchange.registry import Processor, RegistryError, SiemSender, find_processor, find_sender
 from include.exchange.signing import AuthError
 from include.lake.store import Lake
@@ -60,13 +60,13 @@ class Receipt(BaseModel):
 class ProcessorReport(BaseModel):
     """A processor's report of a breach on its side (no personal data: counts, methods, tables, references)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     report_id: str = Field(pattern=NAME, description="the processor's own id for this report (idempotency key)")
     title: str = Field(min_length=1, max_length=300)
     category: str = Field(default="processor_breach", pattern=r"^[a-z0-9_.-]{1,64}$")
     level: Literal["informational", "low", "medium", "high", "critical"] = "high"
-    first_seen: AwareDatetime
-    last_seen: AwareDatetime | None = None
+    first_seen: IsoTime
+    last_seen: IsoTime | None = None
     affected_count: int = Field(default=1, ge=1, le=1_000_000_000)
     payment_methods: list[str] = Field(default_factory=list, max_length=20)
     compromised_tables: list[str] = Field(default_factory=list, max_length=100)
@@ -141,9 +141,7 @@ def claim(lake: Lake, auth: Authenticated) -> None:
         raise AuthError("X-Breach-Signature: already used (replayed request)", status=409)
 
 
-def record_alert(
-    lake: Lake, auth: Authenticated, sender: SiemSender, alert: OcsfFinding | SplunkAlert | ElasticAlert
-) -> Receipt:
+def record_alert(lake: Lake, auth: Authenticated, sender: SiemSender, alert: OcsfFinding | SplunkAlert | ElasticAlert) -> Receipt:
     """Record a SIEM alert as a suspected incident, once per sender and alert id."""
     fmt = format_of(alert)
     if fmt not in sender.formats:

@@ -142,9 +142,8 @@ def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Regist
 @pytest.fixture
 def client(registry: Registry):
     """The FastAPI app in process (the api-server tests run the same app mounted by Airflow)."""
-    from fastapi.testclient import TestClient
-
     import breach_exchange
+    from fastapi.testclient import TestClient
 
     with TestClient(breach_exchange.app, base_url="http://testserver/breach", root_path="/breach") as test_client:
         yield test_client

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from include.cli import main as breachctl
-from include.exchange.shares import PAYMENT_COLUMNS, TABLE_COLUMNS
+from include.exchange.bundle import PAYMENT_COLUMNS, TABLE_COLUMNS
 from include.incident import tasks as incident_run
 from include.incident.approval import approved_versions, record_decision
 from include.incident.scope import normalise_email
