@@ -434,10 +434,13 @@ def parse_scope_file(data: bytes, kind: str) -> list[str]:
     """Keys from a responder's scope file (CSV, text lines or a JSON list), validated per kind."""
     text = data.decode("utf-8-sig", "replace")
     stripped = text.strip()
-    if stripped.startswith("["):
-        values = [str(v) for v in json.loads(stripped)]
-    else:
-        values = [row[0] for row in csv.reader(io.StringIO(text)) if row and row[0].strip()]
+    try:
+        if stripped.startswith("["):
+            values = [str(v) for v in json.loads(stripped)]
+        else:
+            values = [row[0] for row in csv.reader(io.StringIO(text, newline="")) if row and row[0].strip()]
+    except (csv.Error, RecursionError, TypeError) as error:
+        raise ValueError(f"scope file is neither CSV, text lines nor a JSON list ({type(error).__name__})") from None
     values = [v.strip() for v in values]
     checks = {
         "customer_ids": re.compile(r"^\d{1,10}$"),

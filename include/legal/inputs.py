@@ -19,11 +19,15 @@ class InputError(ValueError):
     """An input document is invalid; the message names the field and fits on one line."""
 
 
+FIELD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 def first_error(error: ValidationError, prefix: str = "") -> str:
     """One line naming the first invalid field."""
-    detail = error.errors()[0]
-    location = ".".join(str(part) for part in detail["loc"])
-    message = detail["msg"].removeprefix("Value error, ")
+    detail = error.errors(include_input=False)[0]
+    # A key the sender made up is named only when it looks like a field name (it could hold a newline or an email).
+    location = ".".join(str(p) if FIELD_NAME.fullmatch(str(p)) else "<field>" for p in detail["loc"])
+    message = (detail["msg"].removeprefix("Value error, ").splitlines() or ["invalid"])[0]
     return f"{prefix}{location}: {message}" if location else f"{prefix}{message}"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -81,9 +82,11 @@ def share_path(processor: str = "cardgw") -> str:
     return f"/v1/incidents/{INCIDENT}/shares/{processor}"
 
 
-def download(client, registry, processor: str = "cardgw", caller: str | None = None):
+def download(client, registry, processor: str = "cardgw", caller: str | None = None, age: int = 0):
+    """A signed download; `age` seconds back, so two downloads in one second are two requests, not a replay."""
     keys_ = registry.processors[caller or processor]
-    return client.get(share_path(processor), headers=keys_.headers("GET", share_path(processor)))
+    stamp = int(time.time()) - age
+    return client.get(share_path(processor), headers=keys_.headers("GET", share_path(processor), stamp=stamp))
 
 
 def expected_card_orders(incident) -> list[str]:
@@ -148,7 +151,7 @@ def test_the_share_round_trips_with_exactly_the_processors_rows(client, registry
 
 def test_every_download_is_audited_and_serves_the_same_sealed_share(client, registry, incident):
     approve(incident)
-    first, second = download(client, registry), download(client, registry)
+    first, second = download(client, registry), download(client, registry, age=5)
     assert first.status_code == second.status_code == 200
     assert first.content == second.content
     events = [
