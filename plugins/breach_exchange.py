@@ -127,6 +127,12 @@ def lake() -> Lake:
     return open_lake()
 
 
+def operation(request: Request) -> str:
+    """The route template a request matched (logged instead of its path, whose segments are the caller's)."""
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', '(no route)')}"
+
+
 def relative_path(scope: Scope) -> str:
     """The request path below the mount point (what processors sign)."""
     path, root = scope["path"], scope.get("root_path", "")
@@ -175,7 +181,7 @@ async def processor(
 async def refused(request: Request, error: Exception) -> JSONResponse:
     """A refusal, logged with the path and status only."""
     status = getattr(error, "status", 400)
-    log.warning("refused %s %s: %s %s", request.method, relative_path(request.scope), status, error)
+    log.warning("refused %s: %s %s", operation(request), status, error)
     return JSONResponse({"error": str(error)}, status_code=status)
 
 
@@ -186,7 +192,7 @@ async def invalid(request: Request, error: RequestValidationError) -> JSONRespon
     if errors and errors[0].get("type") == "json_invalid":
         return JSONResponse({"error": "body: not valid JSON"}, status_code=400)
     message = error_line(errors)
-    log.warning("refused %s %s: 422 %s", request.method, relative_path(request.scope), message)
+    log.warning("refused %s: 422 %s", operation(request), message)
     return JSONResponse({"error": message}, status_code=422)
 
 
@@ -202,7 +208,7 @@ async def http_error(request: Request, error: HTTPException) -> Response:
 @app.exception_handler(Exception)
 async def crashed(request: Request, error: Exception) -> JSONResponse:
     """Never a traceback or a value in the answer; the log names the exception type only."""
-    log.error("internal error on %s %s: %s", request.method, relative_path(request.scope), type(error).__name__)
+    log.error("internal error on %s: %s", operation(request), type(error).__name__)
     return JSONResponse({"error": "internal error"}, status_code=500)
 
 

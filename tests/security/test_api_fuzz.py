@@ -154,7 +154,8 @@ def test_api_fuzz(case, api):
     # so Airflow's own router answers 404 {"detail": ...}. Such cases test Airflow, not this API.
     assume("\n" not in unquote(case.formatted_path))
     CALLS[case.operation.label] += 1
-    SENT_STRINGS.update(s for s in _strings(case.body) if len(SENT_STRINGS) < 20_000)
+    sent = [*_strings(case.body), *_strings(dict(case.path_parameters or {}))]
+    SENT_STRINGS.update(s for s in sent if len(SENT_STRINGS) < 20_000)
     response = case.call(base_url=f"{api['url']}/breach", session=api["session"], timeout=30)
     case.validate_response(
         response,
@@ -178,7 +179,11 @@ def test_every_operation_had_at_least_200_cases():
 
 
 def test_nothing_sent_or_personal_reached_the_api_server_log(api):
-    text = Path(api["log"]).read_text(errors="replace")
-    assert not any(value in text for value in PERSONAL)
-    leaked = [s for s in SENT_STRINGS if s in text and s not in SCHEMA_TEXT and not s.isspace()]
+    """Bodies and path segments never reach the log; Airflow's own access log (`http.access`) records each request's
+    path, which for this API holds only incident ids and processor names, so it is left out of the second check."""
+    everything = Path(api["log"]).read_text(errors="replace")
+    assert not any(value in everything for value in PERSONAL)
+    text = "\n".join(line for line in everything.splitlines() if "[http.access]" not in line)
+    ours = {"<unexpected>", "<field>"}  # placeholders the API writes in place of made-up keys
+    leaked = [s for s in SENT_STRINGS - ours if s in text and s not in SCHEMA_TEXT and not s.isspace()]
     assert not leaked, leaked[:5]
