@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import secrets
 import statistics
 import tempfile
 import threading
@@ -25,7 +26,7 @@ from _common import machine, peak_rss_mb
 from include.demo.local_airflow import ApiServer, airflow_env, prepare_metadata_db
 from include.exchange import signing
 
-SECRET = "bench-secret-0123456789abcdef01"
+SECRET = secrets.token_urlsafe(24)  # the benchmark sender's HMAC secret, fresh each run
 
 
 def alert(number: int) -> bytes:

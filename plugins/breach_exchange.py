@@ -68,6 +68,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         413: f"body larger than {MAX_BODY_BYTES} bytes",
         415: "body is not application/json",
         422: "a field is invalid",
+        503: "the share must be built and neither the store nor the scan's snapshots can be read; try again later",
     }
     return {code: {"model": ErrorBody, "description": described[code]} for code in codes}
 
@@ -257,6 +258,8 @@ def _share(auth: Authenticated, who: Processor, incident_id: str, name: str) -> 
     from include.exchange.shares import download_share, shareable_version  # noqa: PLC0415
 
     shareable_version(lake(), incident_id)
+    if not who.payment_methods and not who.tables:
+        raise ShareError("processor: registered with neither payment_methods nor tables")
     claim(lake(), auth)
     data = download_share(lake(), incident_id, who)
     log.info("share downloaded: incident=%s processor=%s bytes=%d", incident_id, who.name, len(data))
@@ -267,7 +270,7 @@ def _share(auth: Authenticated, who: Processor, incident_id: str, name: str) -> 
     "/v1/incidents/{incident_id}/shares/{processor_name}",
     operation_id="getProcessorShare",
     response_model=ShareBundle,
-    responses=_errors(401, 403, 404, 409, 422),
+    responses=_errors(401, 403, 404, 409, 422, 503),
     summary="A processor's share of an approved incident, sealed to its key, with the merchant's signed manifest",
 )
 async def get_share(

@@ -157,7 +157,10 @@ def download_share(
         raise ShareError("processor: registered with neither payment_methods nor tables")
     cache = keys.processor_share(incident_id, version, processor.name, processor.recipient_fingerprint)
     if not lake.exists(cache):
-        bundle = build_share(lake, incident_id, version, processor, key or signing_key(), engine)
+        try:
+            bundle = build_share(lake, incident_id, version, processor, key or signing_key(), engine)
+        except (SourceError, sa.exc.SQLAlchemyError):
+            raise ShareError("incident_id: the store and the scan's snapshots cannot be read; try later", 503) from None
         lake.put_if_absent(cache, bundle.model_dump_json().encode())
     data = lake.get(cache)
     manifest = json.loads(data)["manifest"]
