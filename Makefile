@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo airflow test install lint services lock clean
+.PHONY: demo airflow test install lint security services lock clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,8 +38,15 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: install node_modules/.installed services lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# bandit (justified skips in pyproject.toml), npm audit of the Node test tools, then the security tests: schemathesis
+# against the committed OpenAPI schema on a real api-server, and hypothesis over the parsers of untrusted input.
+security: install node_modules/.installed
+	$(BIN)/bandit -c pyproject.toml -r include plugins dags -q
+	$(BIN)/python scripts/npm_audit.py
+	$(BIN)/python -m pytest -m security -q $(PYTEST_ARGS)
+
+test: install node_modules/.installed services lint security
+	$(BIN)/python -m pytest -m "not security" $(PYTEST_ARGS)
 
 lock:
 	$(BIN)/uv pip compile --python-version 3.11 --quiet requirements.in -o requirements.txt

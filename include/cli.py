@@ -162,6 +162,19 @@ def add_detection(sub: argparse._SubParsersAction) -> None:
     _handler(export, "include.detection.commands:export_command")
 
 
+def add_exchange(sub: argparse._SubParsersAction) -> None:
+    """breachctl exchange verify | public-key."""
+    exchange = sub.add_parser("exchange", help="processors' shares of a breach").add_subparsers(dest="action", required=True)
+    verify = exchange.add_parser("verify", help="check a downloaded share's signature and hashes and decrypt it; exit 1 if not")
+    verify.add_argument("file", help="the JSON bundle GET /breach/v1/incidents/{id}/shares/{processor} returned")
+    verify.add_argument("--key", required=True, help="the processor's X25519 private key (PEM or base64 raw)")
+    verify.add_argument("--merchant-key", required=True, help="the merchant's Ed25519 public key: a file (PEM/base64) or base64")
+    verify.add_argument("--out", help="write the decrypted rows here as JSON lines (they are personal data: keep them safe)")
+    _handler(verify, "include.exchange.commands:verify")
+    public = exchange.add_parser("public-key", help="print the merchant's share-signing public key for processors to pin")
+    _handler(public, "include.exchange.commands:public_key")
+
+
 def add_demo(sub: argparse._SubParsersAction) -> None:
     """breachctl demo | airflow."""
     demo = sub.add_parser("demo", help="seed the embedded store and run every DAG (what `make demo` runs)")
@@ -179,7 +192,17 @@ def build_parser() -> argparse.ArgumentParser:
     """All subcommands."""
     parser = argparse.ArgumentParser(prog="breachctl", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_seed, add_obligations, add_evidence, add_lake, add_notices, add_incident, add_detection, add_demo):
+    for add in (
+        add_seed,
+        add_obligations,
+        add_evidence,
+        add_lake,
+        add_notices,
+        add_incident,
+        add_detection,
+        add_exchange,
+        add_demo,
+    ):
         add(sub)
     return parser
 

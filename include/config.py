@@ -190,6 +190,7 @@ class Config:
     notice_retry_backoff: float = 300.0
     alert_smtp_conn_id: str = "alert_smtp"
     alert_webhook_conn_id: str = "alert_webhook"
+    exchange_signing_conn_id: str = "exchange_signing"
     cost_per_notice: Mapping[str, float] = field(default_factory=lambda: {"email": 0.05, "postal": 1.20})
     kms_key_id: str | None = None
     lock_days: int = 2555
@@ -245,6 +246,7 @@ class Config:
             notice_retry_backoff=_number(env, "NOTICE_RETRY_BACKOFF", "300"),
             alert_smtp_conn_id=env.get("ALERT_SMTP_CONN_ID", "alert_smtp"),
             alert_webhook_conn_id=env.get("ALERT_WEBHOOK_CONN_ID", "alert_webhook"),
+            exchange_signing_conn_id=env.get("EXCHANGE_SIGNING_CONN_ID") or "exchange_signing",
             cost_per_notice={
                 "email": _number(env, "NOTICE_COST_EMAIL", "0.05"),
                 "postal": _number(env, "NOTICE_COST_POSTAL", "1.20"),

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 from include.incident.trigger import IncidentTrigger
-from include.lake.ledger import record_audit
+from include.lake.ledger import canonical, ledger_keys, record_audit, sha256
 from include.lake.store import Lake, open_lake
 
 DAG_ID = "breach_incident"
 APPROVE, REJECT = "Approve", "Reject"
+APPROVED_DATA = re.compile(r"incident (?P<incident>[A-Za-z0-9._-]+) v(?P<version>[0-9]+) notices")
 
 
 class ApprovalRecord(TypedDict):
@@ -60,3 +63,38 @@ def record_decision(
         },
     )
     return record
+
+
+def _decision_of(entry: dict[str, Any], incident_id: str, version: int) -> bool | None:
+    """True/False when a ledger entry is the legal decision on this version's notices, None when it is something else."""
+    event = entry.get("event") or {}
+    if entry.get("type") != "audit" or event.get("component") != f"{DAG_ID}.legal_approval":
+        return None
+    if event.get("affected_data") != f"incident {incident_id} v{version} notices":
+        return None
+    if event.get("event_type") not in ("notices_approved", "notices_rejected"):
+        return None
+    body = {k: v for k, v in entry.items() if k != "entry_hash"}
+    if sha256(canonical(body)) != entry.get("entry_hash"):
+        return False
+    return event["event_type"] == "notices_approved" and event.get("outcome") == "success"
+
+
+def approved_versions(lake: Lake, incident_id: str) -> list[int]:
+    """Versions of an incident whose latest legal decision in the ledger is an approval (read from the ledger, not asked)."""
+    latest: dict[int, bool] = {}
+    for key in ledger_keys(lake):
+        entry = json.loads(lake.get(key))
+        data = str((entry.get("event") or {}).get("affected_data") or "")
+        match = APPROVED_DATA.fullmatch(data)
+        if match and match["incident"] == incident_id:
+            version = int(match["version"])
+            decision = _decision_of(entry, incident_id, version)
+            if decision is not None:
+                latest[version] = decision
+    return sorted(v for v, approved in latest.items() if approved)
+
+
+def is_approved(lake: Lake, incident_id: str, version: int) -> bool:
+    """True when legal's latest recorded decision on version N of the incident is an approval."""
+    return version in approved_versions(lake, incident_id)

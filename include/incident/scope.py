@@ -502,7 +502,7 @@ def _scope_values(data: bytes) -> list[str]:
         return [str(v) for v in document]
     csv.field_size_limit(1024 * 1024)
     try:
-        return [row[0] for row in csv.reader(io.StringIO(text)) if row and row[0].strip()]
+        return [row[0] for row in csv.reader(io.StringIO(text, newline="")) if row and row[0].strip()]
     except csv.Error:
         raise ValueError("scope file: not readable as CSV (a field is malformed or too long)") from None
 

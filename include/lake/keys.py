@@ -12,7 +12,8 @@ The layout (under the lake root):
   same name gets `<name>-2.<ext>.enc`, ...);
 - `reports/<run>/`, `alerts/<run>/`: the compliance report and deadline alerts;
 - `evidence/`: manifests, the signed hash-chained ledger and its head (never overwritten, except the head);
-- `detections/`: suspected incidents (`suspects/`), detection runs (`runs/<run>/`), triage decisions (`triage/`).
+- `detections/`: suspected incidents (`suspects/`), detection runs (`runs/<run>/`), triage decisions (`triage/`);
+- `exchange/`: the intake API's replay guard and processors' sealed shares (HPKE to the processor, never plaintext).
 
 Objects whose key ends in `.enc` are client-side encrypted; reading one that is not is refused.
 """
@@ -38,6 +39,8 @@ DETECTIONS = "detections/"
 LEASES = "state/leases/"
 LEDGER_LEASE = "evidence-ledger"
 ENCRYPTED_SUFFIX = ".enc"
+EXCHANGE_REPLAY = "exchange/replay/"
+EXCHANGE_SHARES = "exchange/shares/"
 
 
 def run_key(run_id: str) -> str:
@@ -357,6 +360,25 @@ def ledger_entry(seq: int) -> str:
 def manifest(dag_id: str, run_slug: str, attempt: int = 1) -> str:
     """The manifest of one sealed run; a re-seal with different content gets the next attempt (never an overwrite)."""
     return f"{MANIFESTS}{dag_id}/{run_slug}" + (f".seal-{attempt}" if attempt > 1 else "") + ".json"
+
+
+# -- exchange API --------------------------------------------------------------------------------------------
+
+
+def replay_marker(minute: int, digest: str) -> str:
+    """One accepted signed request, under the minute of its signed timestamp (older minutes are pruned)."""
+    return f"{EXCHANGE_REPLAY}{minute:010d}/{digest}"
+
+
+def replay_minute(key: str) -> int | None:
+    """The minute a replay marker belongs to."""
+    part = key.removeprefix(EXCHANGE_REPLAY).split("/", 1)[0]
+    return int(part) if part.isdigit() else None
+
+
+def processor_share(incident_id: str, version: int, processor: str, recipient: str) -> str:
+    """A processor's sealed share of one approved version, for one recipient key (a rotated key gets a new share)."""
+    return f"{EXCHANGE_SHARES}{incident_id}/v{version}/{processor}-{recipient[:16]}.json"
 
 
 EVIDENCED_PREFIXES = (SCANS, EXTRACTS, INCIDENTS, REPORTS, ALERTS, STATE, MANIFESTS)

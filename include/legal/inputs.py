@@ -42,10 +42,15 @@ def sane_moment(value: datetime | None) -> datetime | None:
     return value
 
 
+FIELD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 def first_error(error: ValidationError, prefix: str = "") -> str:
     """One line naming the first invalid field."""
     detail = error.errors(include_input=False, include_url=False)[0]
-    location = _one_line(".".join(str(part) for part in detail["loc"]), 120)
+    # A key the sender made up is named only when it looks like a field name (it could hold a newline or an email).
+    location = ".".join(str(p) if FIELD_NAME.fullmatch(str(p)) else "<field>" for p in detail["loc"])
+    location = _one_line(location, 120)
     message = _one_line(detail["msg"].removeprefix("Value error, "), 300)
     return f"{prefix}{location}: {message}" if location else f"{prefix}{message}"
 
