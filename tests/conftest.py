@@ -25,7 +25,7 @@ SEED_VIOLATIONS = 0.03
 settings.register_profile("ci", derandomize=True, print_blob=True, database=None)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
-SERVICE_MARKERS = {"mariadb", "s3", "airflow", "browser", "celery"}
+SERVICE_MARKERS = {"mariadb", "s3", "airflow", "browser", "celery", "security"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
