@@ -43,7 +43,8 @@ StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _ma
 def read_yaml(path: Path) -> Any:
     """A YAML file, refusing duplicate keys; ValueError names the file and line."""
     try:
-        return yaml.load(path.read_text(), StrictLoader)  # noqa: S506  # nosec B506 (StrictLoader is a SafeLoader)
+        # StrictLoader is a SafeLoader that also refuses duplicate keys
+        return yaml.load(path.read_text(), StrictLoader)  # noqa: S506  # nosec B506
     except yaml.YAMLError as error:
         raise ValueError(f"{path.name}: {error}") from None
 
