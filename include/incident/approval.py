@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 from include.incident.trigger import IncidentTrigger
-from include.lake.ledger import canonical, ledger_keys, record_audit, sha256
+from include.lake.ledger import entry_hash, ledger_keys, record_audit
 from include.lake.store import Lake, open_lake
 
 DAG_ID = "breach_incident"
@@ -74,8 +74,7 @@ def _decision_of(entry: dict[str, Any], incident_id: str, version: int) -> bool 
         return None
     if event.get("event_type") not in ("notices_approved", "notices_rejected"):
         return None
-    body = {k: v for k, v in entry.items() if k != "entry_hash"}
-    if sha256(canonical(body)) != entry.get("entry_hash"):
+    if entry_hash(entry) != entry.get("entry_hash"):
         return False
     return event["event_type"] == "notices_approved" and event.get("outcome") == "success"
 
