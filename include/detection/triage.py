@@ -17,6 +17,7 @@ from include.detection.suspects import first_evidence_time, load_suspect, suspec
 from include.lake import keys
 from include.lake.ledger import record_audit
 from include.lake.store import Lake, open_lake
+from include.legal.inputs import canonical_incident_id
 
 OPTIONS = ("Confirm breach", "False positive", "Needs investigation")
 DAG_ID = "breach_triage"
@@ -85,7 +86,7 @@ def incident_conf(suspect: dict[str, Any], decided_at: datetime) -> dict[str, An
     """The breach_incident conf a confirmation starts (validated again by breach_incident's first task)."""
     discovered = first_evidence_time(suspect)
     conf: dict[str, Any] = {
-        "incident_id": f"INC-{suspect['id']}",
+        "incident_id": canonical_incident_id(f"INC-{suspect['id']}"),
         "discovered_at": discovered.isoformat(),
         "breach_start": discovered.isoformat(),
         "breach_end": str(suspect["last_seen"]),

@@ -66,6 +66,7 @@ def test_confirmed_enumeration_scopes_to_the_customers_the_client_read(planted, 
     assert datetime.fromisoformat(conf["discovered_at"]) == datetime.fromisoformat(suspect["first_seen"]) == first
     assert conf["scope_kind"] == "access_log" and conf["access_log_client"] == "203.0.113.66"
     trigger = validate_trigger(conf)
+    assert trigger.incident_id == conf["incident_id"]  # the run writes under the id the decision records
     config = Config.from_env({"LAKE_URL": file_lake.url, "DETECTION_ACCESS_LOGS": str(planted["root"] / "*.log")})
     keys = access_log_keys(trigger, config)
     engine = create_source_engine(planted["url"])
