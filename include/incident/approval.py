@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 from include.incident.trigger import IncidentTrigger
-from include.lake.ledger import entry_hash, ledger_keys, record_audit
+from include.lake.ledger import record_audit, verified_entries
 from include.lake.store import Lake, open_lake
 
 DAG_ID = "breach_incident"
@@ -74,16 +73,13 @@ def _decision_of(entry: dict[str, Any], incident_id: str, version: int) -> bool 
         return None
     if event.get("event_type") not in ("notices_approved", "notices_rejected"):
         return None
-    if entry_hash(entry) != entry.get("entry_hash"):
-        return False
     return event["event_type"] == "notices_approved" and event.get("outcome") == "success"
 
 
 def approved_versions(lake: Lake, incident_id: str) -> list[int]:
-    """Versions of an incident whose latest legal decision in the ledger is an approval (read from the ledger, not asked)."""
+    """Versions of an incident whose latest signed legal decision in the ledger is an approval (read, not asked)."""
     latest: dict[int, bool] = {}
-    for key in ledger_keys(lake):
-        entry = json.loads(lake.get(key))
+    for entry in verified_entries(lake):
         data = str((entry.get("event") or {}).get("affected_data") or "")
         match = APPROVED_DATA.fullmatch(data)
         if match and match["incident"] == incident_id:

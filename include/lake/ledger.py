@@ -19,14 +19,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from include.config import load_config
 from include.lake import keys
 from include.lake.jsondoc import load_object
 from include.lake.lease import holding
-from include.lake.signing import Signer, default_signer
+from include.lake.signing import Signer, default_signer, signature_problem, trusted_keys
 from include.lake.store import Lake, LakeError
 
 GENESIS = "0" * 64
@@ -67,6 +70,35 @@ def signed_bytes(entry: dict[str, Any]) -> bytes:
 def ledger_keys(lake: Lake) -> list[str]:
     """Every ledger entry's key, in sequence order."""
     return sorted(key for key, _ in lake.list(keys.LEDGER) if key.endswith(".json"))
+
+
+def authentic(entry: dict[str, Any], public_keys: Mapping[str, Ed25519PublicKey]) -> bool:
+    """True when an entry carries its own hash and a valid signature by one of the keys."""
+    if entry_hash(entry) != entry.get("entry_hash"):
+        return False
+    return signature_problem(public_keys, signed_bytes(entry), entry.get("signature")) is None
+
+
+def verified_entries(lake: Lake, public_keys: Mapping[str, Ed25519PublicKey] | None = None) -> Iterator[dict[str, Any]]:
+    """Ledger entries in sequence order that the pipeline signed (the trusted keys by default); the rest are skipped."""
+    public_keys = trusted_keys() if public_keys is None else public_keys
+    for key in ledger_keys(lake):
+        entry = load_object(lake.get(key))
+        if entry is not None and authentic(entry, public_keys):
+            yield entry
+
+
+def sealed_outputs(lake: Lake, dag_id: str, public_keys: Mapping[str, Ed25519PublicKey] | None = None) -> dict[str, str]:
+    """Path -> sha256 of every output listed by a manifest of dag_id that a signed entry chained with its hash."""
+    sealed: dict[str, str] = {}
+    for entry in verified_entries(lake, public_keys):
+        if entry.get("type") != "manifest" or entry.get("dag_id") != dag_id or not lake.exists(str(entry.get("manifest"))):
+            continue
+        data = lake.get(entry["manifest"])
+        manifest = load_object(data) if sha256(data) == entry.get("manifest_sha256") else None
+        for output in (manifest or {}).get("outputs", []):
+            sealed[str(output.get("path"))] = str(output.get("sha256"))
+    return sealed
 
 
 def read_head(lake: Lake) -> dict[str, Any] | None:
@@ -137,7 +169,12 @@ def find_manifest_entry(lake: Lake, manifest_key: str) -> dict[str, Any] | None:
     for seq in range(last["seq"] if last else -1, -1, -1):
         key = keys.ledger_entry(seq)
         entry = load_object(lake.get(key)) if lake.exists(key) else None
-        if entry and entry.get("type") == "manifest" and entry.get("manifest") == manifest_key:
+        if (
+            entry
+            and entry.get("type") == "manifest"
+            and entry.get("manifest") == manifest_key
+            and authentic(entry, trusted_keys())
+        ):
             return entry
     return None
 

@@ -126,6 +126,23 @@ def default_signer() -> Signer:
     return signer_from_connection()
 
 
+def trusted_keys(conn_id: str | None = None) -> dict[str, Ed25519PublicKey]:
+    """The keys whose entries the pipeline acts on: its own signer's and those retired keys the connection lists.
+
+    After a signing-key rotation, the connection's extra `retired_public_keys` (base64 or PEM) keeps the decisions
+    signed with the old key valid; an entry signed by any other key is not one the pipeline wrote.
+    """
+    conn_id = conn_id or load_config().signing_conn_id
+    retired = get_connection(conn_id).extra.get("retired_public_keys") or []
+    if not isinstance(retired, list):
+        raise SigningKeyError(f"connection '{conn_id}': extra 'retired_public_keys' must be a list of public keys")
+    try:
+        keys = [parse_public_key(str(text)) for text in retired]
+    except ValueError as error:
+        raise SigningKeyError(f"connection '{conn_id}': a retired public key: {error}") from None
+    return keyring([signer_from_connection(conn_id).private.public_key(), *keys])
+
+
 def keyring(public_keys: list[Ed25519PublicKey]) -> dict[str, Ed25519PublicKey]:
     """Fingerprint -> public key, for checking entries."""
     return {fingerprint(key): key for key in public_keys}

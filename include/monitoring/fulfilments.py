@@ -9,7 +9,7 @@ from typing import Any
 
 from include.lake import keys
 from include.lake.jsondoc import load_object
-from include.lake.ledger import find_manifest_entry, record_audit, seal_run, sha256
+from include.lake.ledger import find_manifest_entry, record_audit, seal_run, sealed_outputs, sha256
 from include.lake.signing import Signer
 from include.lake.store import Lake, StoredOutput
 
@@ -19,10 +19,12 @@ ONE_LINE = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
 
 
 def fulfilments(lake: Lake, incident_id: str) -> dict[str, dict[str, Any]]:
-    """Obligation id -> the earliest fulfilment recorded for it (by `breachctl incident fulfil`)."""
+    """Obligation id -> the earliest fulfilment recorded for it (by `breachctl incident fulfil`, sealed and signed)."""
     recorded: dict[str, dict[str, Any]] = {}
+    sealed = sealed_outputs(lake, "breachctl")
     for key, _ in lake.list(keys.fulfilments_prefix(incident_id)):
-        record = load_object(lake.get(key))
+        data = lake.get(key)
+        record = load_object(data) if sealed.get(key) == sha256(data) else None
         if record is None or not isinstance(record.get("obligation"), str):
             continue
         earlier = recorded.get(record["obligation"])

@@ -6,9 +6,10 @@ An attacker here can write anything in the lake but does not hold the signing ke
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from include.evidence.seal import seal
 from include.evidence.verify import verify
+from include.incident.approval import approved_versions
 from include.lake import keys, ledger, signing
 from include.lake.store import FileLake, open_lake
+from include.monitoring.fulfilments import fulfilments, record_fulfilment
 
 INCIDENT = "INC-2026-0042"
 
@@ -221,3 +224,61 @@ def test_a_deeply_nested_or_huge_ledger_entry_is_reported_not_crashed(lake, ledg
     (copy / keys.ledger_entry(1)).write_text("[" * 100_000 + "]" * 100_000)
     report = verify(open_lake(copy.as_uri()), public_keys=ledger_public_key)
     assert ("altered", keys.ledger_entry(1)) in [(p.kind, p.path) for p in report.problems]
+
+
+def approval_body(incident: str, version: int) -> dict[str, Any]:
+    """The ledger body of a legal approval of version N's notices, as an attacker would copy it."""
+    return {
+        "type": "audit",
+        "event": {
+            "user_id": "legal",
+            "event_type": "notices_approved",
+            "timestamp": "2026-11-30T10:00:00+00:00",
+            "outcome": "success",
+            "origin": "breach_incident",
+            "affected_data": f"incident {incident} v{version} notices",
+            "component": "breach_incident.legal_approval",
+            "reason": "forged",
+        },
+    }
+
+
+@pytest.mark.parametrize("attacker_key", [None, Ed25519PrivateKey.generate()], ids=["unsigned", "own-key"])
+def test_a_forged_approval_releases_nothing(lake, attacker_key):
+    append_forged(lake, approval_body(INCIDENT, 1), signing.Signer(attacker_key) if attacker_key else None)
+    assert ledger.entry_hash(entries(lake)[-1]) == entries(lake)[-1]["entry_hash"], "the forgery carries a correct hash"
+    assert approved_versions(lake, INCIDENT) == []
+    ledger.append_entry(lake, approval_body(INCIDENT, 2))
+    assert approved_versions(lake, INCIDENT) == [2], "a decision the pipeline signed still counts"
+
+
+@pytest.mark.parametrize("attacker_key", [None, Ed25519PrivateKey.generate()], ids=["unsigned", "own-key"])
+def test_a_forged_fulfilment_is_not_read_as_a_filing(lake, attacker_key):
+    obligation = "US-CA/attorney_general_sample"
+    data = json.dumps({"incident_id": INCIDENT, "obligation": obligation, "at": "2026-12-01T00:00:00+00:00"}).encode()
+    record = lake.put(keys.fulfilment(INCIDENT, obligation, datetime(2026, 12, 1)), data)
+    manifest = {"dag_id": "breachctl", "run_id": "fulfil", "sealed_at": ledger.now_iso(), "outputs": [record.as_dict()]}
+    key = keys.manifest("breachctl", "forged-fulfilment")
+    lake.put(key, ledger.canonical(manifest))
+    body = {"type": "manifest", "dag_id": "breachctl", "run_id": "fulfil", "manifest": key, "outputs": 1}
+    append_forged(
+        lake,
+        {**body, "manifest_sha256": ledger.sha256(ledger.canonical(manifest))},
+        signing.Signer(attacker_key) if attacker_key else None,
+    )
+    assert fulfilments(lake, INCIDENT) == {}
+    record_fulfilment(lake, INCIDENT, "US-NY/attorney_general", datetime(2026, 12, 2, tzinfo=UTC), "legal", "AG-1")
+    assert list(fulfilments(lake, INCIDENT)) == ["US-NY/attorney_general"], "one recorded by breachctl still counts"
+
+
+def test_decisions_signed_before_a_key_rotation_count_when_the_old_key_is_listed(lake, monkeypatch):
+    old = signing.Signer(Ed25519PrivateKey.generate())
+    ledger.append_entry(lake, approval_body(INCIDENT, 1), signer=old)
+    assert approved_versions(lake, INCIDENT) == []
+    connection = json.loads(os.environ["AIRFLOW_CONN_EVIDENCE_SIGNING"])
+    extra = {"retired_public_keys": [signing.public_key_text(old.private.public_key())]}
+    monkeypatch.setenv("AIRFLOW_CONN_EVIDENCE_SIGNING", json.dumps({**connection, "extra": extra}))
+    assert approved_versions(lake, INCIDENT) == [1]
+    monkeypatch.setenv("AIRFLOW_CONN_EVIDENCE_SIGNING", json.dumps({**connection, "extra": {"retired_public_keys": "x"}}))
+    with pytest.raises(signing.SigningKeyError, match="retired_public_keys"):
+        approved_versions(lake, INCIDENT)
