@@ -104,9 +104,9 @@ def build_batches(trigger: dict, scope: dict) -> dict:
 @task(show_return_value_in_logs=False)
 def deliver(trigger: dict, run_id=None) -> dict:
     """First delivery round, as `breachctl notices deliver` runs it (later rounds run in incident_deadline_monitor)."""
-    from include.notices.tasks import deliver
+    from include.notices.tasks import first_round
 
-    return deliver(trigger["incident_id"], run_id)
+    return first_round(trigger["incident_id"], run_id)
 
 
 @task

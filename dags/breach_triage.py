@@ -17,6 +17,8 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import Param, dag, task
 
+OPEN_TRIAGES_AT_ONCE = 1000  # every suspect waits for its person at once; a cap would hide the newest behind older ones
+
 
 @task
 def prepare_triage(params=None) -> dict:
@@ -56,6 +58,7 @@ def incident_conf(record: dict) -> dict:
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
+    max_active_runs=OPEN_TRIAGES_AT_ONCE,
     doc_md=__doc__,
     tags=["compliance", "detection", "triage"],
     default_args={"owner": "security", "retries": 1, "retry_delay": timedelta(minutes=1)},

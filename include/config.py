@@ -188,6 +188,8 @@ class Config:
     notice_lease_ttl: float = 120.0
     notice_lease_wait: float = 0.0
     notice_retry_backoff: float = 300.0
+    notice_approvers: tuple[str, ...] = ()
+    drill_target_hours: float = 72.0
     alert_smtp_conn_id: str = "alert_smtp"
     alert_webhook_conn_id: str = "alert_webhook"
     exchange_signing_conn_id: str = "exchange_signing"
@@ -244,6 +246,8 @@ class Config:
             notice_lease_ttl=_number(env, "NOTICE_LEASE_TTL", "120"),
             notice_lease_wait=_number(env, "NOTICE_LEASE_WAIT", "0"),
             notice_retry_backoff=_number(env, "NOTICE_RETRY_BACKOFF", "300"),
+            notice_approvers=tuple(name.strip() for name in env.get("NOTICE_APPROVERS", "").split(",") if name.strip()),
+            drill_target_hours=_number(env, "DRILL_TARGET_HOURS", "72"),
             alert_smtp_conn_id=env.get("ALERT_SMTP_CONN_ID", "alert_smtp"),
             alert_webhook_conn_id=env.get("ALERT_WEBHOOK_CONN_ID", "alert_webhook"),
             exchange_signing_conn_id=env.get("EXCHANGE_SIGNING_CONN_ID") or "exchange_signing",

@@ -384,3 +384,21 @@ def processor_share(incident_id: str, version: int, processor: str, recipient: s
 EVIDENCED_PREFIXES = (SCANS, EXTRACTS, INCIDENTS, REPORTS, ALERTS, STATE, MANIFESTS)
 """Everything under these prefixes must be listed by a sealed manifest (or declared deleted), except UNSEALED_PREFIXES."""
 UNSEALED_PREFIXES = (LEASES,)
+
+
+DRILLS = "drills/"
+
+
+def drill_prefix(run_slug: str) -> str:
+    """Everything one drill wrote: its report and, under lake/, the drill incident's own lake."""
+    return f"{DRILLS}{run_slug}/"
+
+
+def drill_lake(run_slug: str) -> str:
+    """The prefix a drill's synthetic incident runs in (its own ledger, incidents and detections)."""
+    return f"{drill_prefix(run_slug)}lake"
+
+
+def drill_report(run_slug: str, extension: str = "json") -> str:
+    """A drill's time-to-ready report (json or html)."""
+    return f"{drill_prefix(run_slug)}report.{extension}"

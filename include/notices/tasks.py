@@ -147,3 +147,11 @@ def deliver(
         wait=config.notice_lease_wait if wait is None else wait,
         retry_backoff=config.notice_retry_backoff,
     )
+
+
+def first_round(incident_id: str, run_id: str, *, config: Config | None = None) -> DeliveryResult:
+    """The incident run's own round: it waits out one lease period, so a retry after a killed worker takes the dead
+    round's lease over instead of skipping (a round that still renews it is alive and delivering: then it skips)."""
+    config = config or load_config()
+    return deliver(incident_id, run_id, config=config, wait=max(config.notice_lease_wait, config.notice_lease_ttl + 5))
+

@@ -31,7 +31,8 @@ heavy = sorted(m for m in ("great_expectations", "pandas", "pyarrow", "boto3", "
 print(json.dumps({
     "errors": {k: str(v)[-800:] for k, v in bag.import_errors.items()},
     "dags": {d.dag_id: {"tags": sorted(d.tags), "retries": d.default_args.get("retries"), "catchup": d.catchup,
-                        "doc_md": bool(d.doc_md), "owner": d.default_args.get("owner"), "fileloc": d.fileloc}
+                        "max_active_runs": d.max_active_runs, "doc_md": bool(d.doc_md),
+                        "owner": d.default_args.get("owner"), "fileloc": d.fileloc}
              for d in bag.dags.values()},
     "heavy_imports": heavy,
     "parse_seconds": round(parsed - imported_airflow, 3),
@@ -67,6 +68,7 @@ DAG_IDS = {
     "compliance_report",
     "breach_detection",
     "breach_triage",
+    "breach_drill",
 }
 
 
@@ -94,3 +96,8 @@ def test_dag_policy(parsed, dag_file):
         assert dag["catchup"] is False
         assert dag["doc_md"]
         assert dag["owner"]
+
+
+def test_every_open_suspect_can_wait_for_its_decision_at_once(parsed):
+    """Each triage run waits days for a person; Airflow's default cap of 16 runs left the 17th suspect never shown."""
+    assert parsed["breach_triage.py"]["dags"]["breach_triage"]["max_active_runs"] >= 1000

@@ -304,3 +304,19 @@ def test_concurrent_rounds_on_the_s3_lake_send_each_person_once(moto_endpoint):
     sent = [key for adapter in adapters for key in adapter.sent]
     assert len(sent) == len(set(sent)) == 25
     assert not list(lake.list(keys.delivery_journal_prefix("INC-D")))
+
+
+def test_the_incident_runs_retried_round_takes_over_a_killed_rounds_lease(file_lake, monkeypatch):
+    """A Celery retry of breach_incident.deliver starts seconds after its worker died: it waits the lease out."""
+    from include.config import Config
+    from include.notices import tasks
+
+    batches(file_lake, 1, [person(i) for i in range(3)])
+    dead = Lease(file_lake, keys.delivery_lease("INC-D"), ttl=timedelta(seconds=2))
+    assert dead.try_acquire()  # the killed worker's round, never released
+    adapter = FakeAdapter("email")
+    monkeypatch.setattr(tasks, "adapters_from_configuration", lambda config=None: {"email": adapter})
+    config = Config.from_env({"LAKE_URL": file_lake.url, "NOTICE_SEND_RATE": "0", "NOTICE_LEASE_TTL": "2"})
+    assert tasks.deliver("INC-D", "retry", lake=file_lake, config=config)["summary"]["skipped"], "the hourly round skips"
+    summary = tasks.first_round("INC-D", "retry", config=config)["summary"]
+    assert summary["skipped"] is None and len(adapter.sent) == 3

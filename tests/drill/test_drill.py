@@ -1,0 +1,149 @@
+"""Breach drills: the whole chain over a demo-size store to the sink only, the report, and each readiness check."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+
+import pytest
+
+from include.config import Config
+from include.demo.store import SeedConfig, seed_store
+from include.drill import readiness
+from include.drill.run import run_drill
+from include.drill.scenarios import CATALOGUE, drill_id, scenario
+from include.drill.sink import DrillTransportError, SinkAdapter, require_sinks, sink_adapters
+from include.drill.tasks import drill
+from include.lake import keys
+from include.lake.store import open_lake
+from include.notices.delivery import adapters as transports
+from include.notices.render import LOCALES
+
+STAGES = ["record", "triage", "trigger", "scope", "obligations", "review", "approval", "batches", "delivery"]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> dict:
+    """The demo store at a small size, as SQLite (the demo's own engine)."""
+    path = tmp_path_factory.mktemp("drill-store") / "store.db"
+    manifest = seed_store(f"sqlite:///{path}", SeedConfig(customers=600, violations=0.0, seed=5)).to_dict()
+    with sqlite3.connect(path) as connection:
+        emails = [row[0].encode() for row in connection.execute("SELECT email FROM customer_entity") if row[0]]
+    return {"url": f"sqlite:///{path}", "manifest": manifest, "emails": emails}
+
+
+@pytest.fixture
+def refuse_real_transports(monkeypatch) -> None:
+    """Constructing SES, SMTP or the mail-house outbox fails the test: a drill must never build one."""
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError(f"a drill constructed {type(self).__name__}")
+
+    for name in ("SesAdapter", "SmtpAdapter", "FileOutboxAdapter"):
+        monkeypatch.setattr(getattr(transports, name), "__init__", refuse)
+
+
+def config_for(lake_url: str, **settings: str) -> Config:
+    return Config.from_env({"LAKE_URL": lake_url, "NOTICE_SEND_RATE": "0", **settings})
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_a_drill_runs_the_whole_chain_to_the_sink_and_reports_each_stage(name, store, tmp_path, refuse_real_transports):
+    lake = open_lake((tmp_path / "lake").as_uri())
+    result = drill(name, f"scheduled__2026-12-01T07:00:00+00:00-{name}", lake=lake, url=store["url"], config=config_for(lake.url))
+    run = keys.run_key(f"scheduled__2026-12-01T07:00:00+00:00-{name}")
+    report = json.loads(lake.get(keys.drill_report(run)))
+    assert report["scenario"]["name"] == name and report["drill"] is True
+    assert [s["name"] for s in report["stages"]] == STAGES and all(s["seconds"] >= 0 for s in report["stages"])
+    assert report["time_to_ready_seconds"] == pytest.approx(sum(s["seconds"] for s in report["stages"]), abs=0.01)
+    assert report["target_seconds"] == 72 * 3600 and report["bottleneck"] in STAGES
+    assert report["shortest_deadline"]["due"] and {c["check"] for c in report["readiness"]} >= {"translations", "approvers"}
+    assert all(set(c) == {"check", "ok", "fix", "detail"} and (c["ok"] or c["fix"]) for c in report["readiness"])
+    assert result["incident_id"] == report["incident_id"] == drill_id(run)
+    assert report["counts"]["notices"] > 0, "the drill batched and delivered notices to the sink"
+    assert not [k for k, _ in lake.list(keys.INCIDENTS)], "the drill incident lives under drills/, not beside real incidents"
+    own = open_lake(f"{lake.url}/{keys.drill_lake(run)}")
+    assert [k for k, _ in own.list(keys.incident_prefix(report["incident_id"]) + "/")]
+    for key, _ in lake.list(keys.drill_prefix(run)):
+        if not keys.is_encrypted_key(key):
+            data = lake.get(key)
+            assert not [e for e in store["emails"] if e in data], f"a customer's address in {key}"
+    html = lake.get(keys.drill_report(run, "html")).decode()
+    assert "DRILL" in html and f"<strong>{report['bottleneck']}</strong>" in html
+
+
+def test_a_drill_refuses_any_transport_but_the_sink(store, tmp_path):
+    lake = open_lake((tmp_path / "lake").as_uri())
+    real = {"email": transports.FileOutboxAdapter(tmp_path / "outbox", "email", None), "postal": SinkAdapter("postal")}
+    with pytest.raises(DrillTransportError, match="FileOutboxAdapter"):
+        run_drill(
+            scenario("credential_stuffing"), "r", lake=lake, url=store["url"], config=config_for(lake.url), adapters=lambda: real
+        )
+    assert not (tmp_path / "outbox").exists(), "nothing was written to the outbox"
+    require_sinks(sink_adapters())
+
+
+def test_unknown_scenarios_and_ids_are_refused_or_made_canonical():
+    with pytest.raises(ValueError, match="checkout_skimmer"):
+        scenario("ransomware")
+    assert drill_id("manual__2026-12-03T10_00_00") == "DRILL-MANUAL__2026-12-03T10_00_00"
+
+
+def test_removing_the_spanish_catalogue_fails_translations_with_its_fix(tmp_path):
+    assert readiness.translations({"en", "es"})["ok"]
+    shutil.copytree(LOCALES, tmp_path / "locale")
+    shutil.rmtree(tmp_path / "locale" / "es")
+    failed = readiness.translations({"en", "es"}, tmp_path / "locale")
+    assert not failed["ok"] and "pybabel init" in failed["fix"] and failed["fix"].endswith(": es")
+
+
+def test_a_regulator_without_a_contact_fails_with_the_rule_named():
+    owed = {"id": "US-NJ/state_police", "recipient": "state_police", "required": True, "form_url": "https://nj.example/"}
+    assert readiness.regulator_contacts([owed, {"id": "US-CA/individuals", "recipient": "individuals", "required": True}])["ok"]
+    failed = readiness.regulator_contacts(
+        [{**owed, "form_url": None}, {**owed, "id": "X/not-owed", "required": False, "form_url": None}]
+    )
+    assert not failed["ok"] and failed["fix"].endswith("include/legal/jurisdictions/ for: US-NJ/state_police")
+
+
+def test_no_approvers_fails_with_the_setting_to_fix(tmp_path):
+    failed = readiness.approvers(config_for(tmp_path.as_uri()))
+    assert not failed["ok"] and "NOTICE_APPROVERS" in failed["fix"]
+    assert readiness.approvers(config_for(tmp_path.as_uri(), NOTICE_APPROVERS="legal, counsel"))["ok"]
+
+
+def test_business_contact_needs_a_toll_free_number(tmp_path):
+    business = {"BUSINESS_NAME": "Harbor", "BUSINESS_EMAIL": "p@h.example", "BUSINESS_ADDRESS": "1 Main St"}
+    assert readiness.business_contact(config_for(tmp_path.as_uri(), **business, BUSINESS_PHONE="+1-888-555-0100"))["ok"]
+    local = readiness.business_contact(config_for(tmp_path.as_uri(), **business, BUSINESS_PHONE="+1-415-555-0100"))
+    assert not local["ok"] and "toll-free" in local["fix"]
+    assert not readiness.business_contact(config_for(tmp_path.as_uri()))["ok"]
+
+
+def test_object_lock_fails_on_a_file_lake_and_senders_need_a_secret(tmp_path):
+    assert not readiness.object_lock(open_lake(tmp_path.as_uri()))["ok"]
+    assert not readiness.intake_senders({})["ok"]
+    sender = {"AIRFLOW_CONN_EXCHANGE_SENDER_SPLUNK": json.dumps({"conn_type": "generic", "password": "s3cret"})}
+    assert readiness.intake_senders(sender)["ok"]
+    assert not readiness.intake_senders({"AIRFLOW_CONN_EXCHANGE_SENDER_SPLUNK": "{}"})["ok"]
+
+
+def test_contact_coverage_names_the_jurisdiction_under_the_threshold():
+    import pandas as pd
+
+    people = pd.DataFrame(
+        {
+            "jurisdiction": ["US-CA"] * 10 + ["US-TX"] * 2,
+            "email_valid": [True] * 10 + [False, False],
+            "postal_valid": [False] * 12,
+        }
+    )
+    failed = readiness.contact_coverage(people)
+    assert not failed["ok"] and "US-TX 0%" in failed["fix"] and "US-CA" not in failed["fix"]
+
+
+def test_the_sink_reaches_nobody():
+    sink = SinkAdapter("email")
+    sent = sink.send({"key": "k" * 32, "language": "es", "to": "victim@example.com"})
+    assert sent.provider_id.startswith("drill-sink-") and sink.taken == {"es": 1} and sink.poll_events() == []
