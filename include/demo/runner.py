@@ -22,11 +22,12 @@ from include.demo.local_airflow import (
     stop_process,
 )
 from include.demo.store import SeedConfig, seed_store
+from include.drill.report import headline
 from include.evidence.verify import parse_document, verify
 from include.incident.versions import latest_version
 from include.lake import keys
 from include.lake.signing import Signer, keyring, parse_private_key, parse_public_key
-from include.lake.store import open_lake
+from include.lake.store import Lake, open_lake
 from include.monitoring.fulfilments import fulfilments, record_fulfilment
 
 DEMO_DIR = PROJECT_ROOT / ".demo"
@@ -171,6 +172,7 @@ def run_demo(customers: int = 2000) -> int:
         run_incident_with_approval(env, demo_incident(datetime.now(UTC)))
         record_regulator_filings(Signer(parse_private_key(local_secrets(DEFAULT_HOME)["signing_private_key"])))
         dags_test("incident_deadline_monitor", env)
+        dags_test("breach_drill", env, {"scenario": "checkout_skimmer"})
         dags_test("compliance_report", env)
     except RuntimeError as error:
         print(f"demo failed: {error}", file=sys.stderr)
@@ -194,6 +196,19 @@ def set_aside_unsigned_lake(lake_root: Path = LAKE) -> Path | None:
     return target
 
 
+def print_drill(lake: Lake, lake_root: Path) -> None:
+    """The latest drill's report, its time-to-ready line and what its readiness checks say to fix."""
+    drills = sorted(key for key, _ in lake.list(keys.DRILLS) if key.endswith("/report.json") and key.count("/") == 2)
+    if not drills:
+        return
+    report = json.loads(lake.get(drills[-1]))
+    print(f"  drill report (JSON, HTML)  {lake_root / drills[-1]}  {lake_root / drills[-1].replace('.json', '.html')}")
+    print(f"    {headline(report)}")
+    for check in report["readiness"]:
+        if not check["ok"]:
+            print(f"    fix {check['check']}: {check['fix'][:150]}")
+
+
 def print_outputs(started: float, public_key: str, lake_root: Path = LAKE) -> int:
     """Where everything is, and the auditor's verify command with its result; the exit status."""
     lake = open_lake(lake_root.as_uri())
@@ -213,6 +228,7 @@ def print_outputs(started: float, public_key: str, lake_root: Path = LAKE) -> in
         print(f"  notification batches       {base / 'batches'}")
     print(f"  suspected incidents        {LAKE / keys.DETECTIONS / 'suspects'} (triage: {LAKE / keys.DETECTIONS / 'triage'})")
     print(f"  mail-house outbox          {DEMO_DIR / 'outbox'} (HPKE-encrypted to the mail house's key)")
+    print_drill(lake, lake_root)
     reports = sorted(key for key, _ in lake.list(keys.REPORTS) if key.endswith("report.html"))
     if reports:
         print(f"  compliance report          {lake_root / reports[-1]}")

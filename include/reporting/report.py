@@ -105,6 +105,27 @@ def incident_metrics(lake: Lake, now: datetime) -> list[dict[str, Any]]:
     return incidents
 
 
+def drill_history(lake: Lake, runs: int = 12) -> list[dict[str, Any]]:
+    """The last drills, oldest first: time to ready, target, bottleneck and readiness (from drills/<run>/report.json)."""
+    found = []
+    for key, _ in lake.list(keys.DRILLS):
+        if key.endswith("/report.json") and key.count("/") == 2:
+            report = json.loads(lake.get(key))
+            found.append(
+                {
+                    "run": report["run"],
+                    "scenario": report["scenario"]["title"],
+                    "started_at": report["started_at"],
+                    "time_to_ready_seconds": report["time_to_ready_seconds"],
+                    "within_target": report["within_target"],
+                    "bottleneck": report["bottleneck"],
+                    "readiness_passed": sum(c["ok"] for c in report["readiness"]),
+                    "readiness_total": len(report["readiness"]),
+                }
+            )
+    return sorted(found, key=lambda d: d["started_at"])[-runs:]
+
+
 def build_metrics(lake: Lake, now: datetime, previous: dict[str, Any] | None) -> dict[str, Any]:
     """Everything the report shows, as one JSON document (counts only)."""
     history = scan_history(lake)
@@ -137,6 +158,7 @@ def build_metrics(lake: Lake, now: datetime, previous: dict[str, Any] | None) ->
         },
         "trend": trend,
         "incidents": incidents,
+        "drills": drill_history(lake),
         "exposure_total": {
             "california_residents": sum(i["exposure"]["california_residents"] for i in incidents),
             "consumers_counted": sum(i["exposure"]["consumers_counted"] for i in incidents),

@@ -147,3 +147,17 @@ def test_the_sink_reaches_nobody():
     sink = SinkAdapter("email")
     sent = sink.send({"key": "k" * 32, "language": "es", "to": "victim@example.com"})
     assert sent.provider_id.startswith("drill-sink-") and sink.taken == {"es": 1} and sink.poll_events() == []
+
+
+def test_the_compliance_report_lists_the_last_drills_oldest_first(store, tmp_path):
+    from include.reporting.report import build_report
+
+    lake = open_lake((tmp_path / "lake").as_uri())
+    for name in ("credential_stuffing", "processor_report"):
+        drill(name, f"manual__{name}", lake=lake, url=store["url"], config=config_for(lake.url))
+    build_report(lake, "report-1")
+    metrics = json.loads(lake.get("reports/report-1/metrics.json"))
+    assert [d["scenario"] for d in metrics["drills"]] == [CATALOGUE[n].title for n in ("credential_stuffing", "processor_report")]
+    assert all(d["readiness_total"] == 8 and d["time_to_ready_seconds"] > 0 for d in metrics["drills"])
+    html = lake.get("reports/report-1/report.html").decode()
+    assert "<h2>Drills</h2>" in html and CATALOGUE["processor_report"].title in html

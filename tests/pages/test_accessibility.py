@@ -13,6 +13,7 @@ import pytest
 
 from include.config import DEMO_BUSINESS
 from include.demo.runner import demo_incident
+from include.drill.report import write_report
 from include.evidence.index import write_index
 from include.incident.calendar import render_obligations_calendar
 from include.lake.ledger import record_audit, seal_run
@@ -66,6 +67,30 @@ HOSTILE = {
     "city": "",
     "region": None,
     "postcode": None,
+}
+
+
+DRILL_REPORT = {
+    "run": "drill-1",
+    "incident_id": "DRILL-1",
+    "scenario": {"name": "checkout_skimmer", "title": "Skimmer <script>alert(1)</script> on checkout", "source": "detection"},
+    "started_at": "2026-12-01T07:00:00+00:00",
+    "source_note": "the chain starts at the detection record of the suspected incident.",
+    "stages": [
+        {"name": "scope", "seconds": 12.5, "note": "affected individuals"},
+        {"name": "batches", "seconds": 3.0, "note": ""},
+    ],
+    "time_to_ready_text": "16 s",
+    "target_text": "72.0 h",
+    "within_target": True,
+    "ready_in_time": False,
+    "shortest_deadline": {"obligation": "EU-FR/supervisory_authority", "due": "2026-11-15T13:22:31+01:00"},
+    "bottleneck": "scope",
+    "readiness": [
+        {"check": "translations", "ok": True, "fix": None, "detail": "catalogues for en, es"},
+        {"check": "approvers", "ok": False, "fix": "set NOTICE_APPROVERS to legal's Airflow user names", "detail": ""},
+    ],
+    "counts": {"individuals": 41, "obligations": 21, "notices": 17},
 }
 
 
@@ -152,6 +177,9 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     written[report.name] = report
     index = write_index(lake, out / "index")
     written["evidence-index.html"] = index
+    write_report(lake, DRILL_REPORT)
+    written["drill-report.html"] = out / "drill-report.html"
+    written["drill-report.html"].write_bytes(lake.get("drills/drill-1/report.html"))
     return written
 
 
@@ -190,7 +218,7 @@ SMALLEST_TEXT = """() => {
     "name",
     [f"{j}-{lang}-{p}" for j, lang in VARIANTS for p in NOTICE_PAGES]
     + [f"hostile-{p}" for p in NOTICE_PAGES]
-    + ["obligations.html", "report.html", "evidence-index.html"]
+    + ["obligations.html", "report.html", "evidence-index.html", "drill-report.html"]
     + FILING_PAGES,
 )
 def test_page_is_accessible_and_self_contained(browser, pages, name):
@@ -269,7 +297,7 @@ def test_banner_is_a_status_message_operable_by_keyboard(browser, pages, name):
 
 
 def test_pages_under_test_are_the_shipped_templates(pages):
-    assert json.dumps(sorted(pages)) and len(pages) == len(VARIANTS) * len(NOTICE_PAGES) + len(NOTICE_PAGES) + 3 + len(
+    assert json.dumps(sorted(pages)) and len(pages) == len(VARIANTS) * len(NOTICE_PAGES) + len(NOTICE_PAGES) + 4 + len(
         FILING_PAGES
     )
     assert len(FILING_PAGES) >= 8  # CA sample, TX, FL, NY x3, MD, GDPR, FTC: the demo's regulator filings
