@@ -29,7 +29,11 @@ CHANNEL_TEMPLATES = {
     "letter.html": "letter.html.j2",
     "banner.html": "banner.html.j2",
 }
-TEMPLATE_FILES = {**CHANNEL_TEMPLATES, "banner_snippet.html": "banner_snippet.html.j2"}
+TEMPLATE_FILES = {
+    **CHANNEL_TEMPLATES,
+    "banner_snippet.html": "banner_snippet.html.j2",
+    "support_pack.html": "support_pack.html.j2",
+}
 
 
 @cache

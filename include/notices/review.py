@@ -13,7 +13,7 @@ from include.lake.store import Lake, StoredOutput, open_lake
 from include.notices.business import business_details
 from include.notices.content import incident_facts
 from include.notices.render import LANGUAGES
-from include.notices.samples import render_samples
+from include.notices.samples import render_samples, render_support_pack
 
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 
@@ -62,6 +62,22 @@ def write_samples(
     return outputs, links, texts[shown], f"{shown[0]}, {LANGUAGE_NAMES.get(shown[1], shown[1])}"
 
 
+def write_support_packs(
+    lake: Lake, trigger: IncidentTrigger, version: int, summary: dict[str, Any], business: Business
+) -> tuple[list[StoredOutput], list[str]]:
+    """The customer-support FAQ and call script per language in scope, reviewed with the notices; outputs and links."""
+    facts = incident_facts(trigger, date.today())
+    elements = sorted(summary.get("by_data_element") or {})
+    languages = dict.fromkeys(sorted(lang if lang in LANGUAGES else "en" for lang in summary.get("by_language") or {"en": 0}))
+    outputs, links = [], []
+    for language in languages:
+        html = render_support_pack(language, elements, business=business, incident=facts)
+        key = keys.review_sample(trigger.incident_id, version, f"support-{language}", "support_pack.html")
+        outputs.append(lake.put(key, html.encode()).as_dict())
+        links.append(f"customer-support pack ({language}): {lake.url}/{key}")
+    return outputs, links
+
+
 def review_body(
     trigger: IncidentTrigger,
     version: int,
@@ -106,5 +122,8 @@ def prepare_review(trigger: IncidentTrigger, version: int, *, lake: Lake | None 
     lake = lake or open_lake()
     summary = json.loads(lake.get(keys.incident_summary(trigger.incident_id, version)))
     obligations = json.loads(lake.get(keys.obligations(trigger.incident_id, version)))["obligations"]
-    outputs, links, email_text, label = write_samples(lake, trigger, version, summary, business_details())
+    business = business_details()
+    outputs, links, email_text, label = write_samples(lake, trigger, version, summary, business)
+    support, support_links = write_support_packs(lake, trigger, version, summary, business)
+    outputs, links = outputs + support, links + support_links
     return {"body": review_body(trigger, version, summary, obligations, links, email_text, label), "outputs": outputs}

@@ -10,7 +10,7 @@ from include.legal.inputs import AffectedGroup
 from include.legal.obligations import credit_monitoring_months
 from include.legal.rules import load_rules
 from include.notices.content import IncidentFacts, build_context, synthetic_person
-from include.notices.render import CHANNEL_TEMPLATES, render_all
+from include.notices.render import CHANNEL_TEMPLATES, render, render_all
 
 SAMPLE_INCIDENT = IncidentFacts(
     incident_id="SAMPLE-1",
@@ -55,6 +55,22 @@ def render_samples(
         notice_url=f"{business.website.rstrip('/')}/security-notice/{incident.incident_id.lower()}",
     )
     return render_all(context, key="sample")
+
+
+def render_support_pack(
+    language: str, elements: list[str], *, business: Business = DEMO_BUSINESS, incident: IncidentFacts = SAMPLE_INCIDENT
+) -> str:
+    """The customer-support FAQ and call script in one language, from the notices' content for the scope's elements."""
+    person = {"jurisdiction": "US-CA", "language": language, "data_elements": elements}
+    context = build_context(
+        business=business,
+        incident=incident,
+        person=person,
+        rules=load_rules(),
+        credit_monitoring_months=credit_monitoring_for("US-CA", elements),
+        notice_url=business.website,
+    )
+    return render("support_pack.html", context, key="support")
 
 
 def write_samples(jurisdiction: str, language: str, out: Path) -> list[Path]:

@@ -154,4 +154,3 @@ def first_round(incident_id: str, run_id: str, *, config: Config | None = None) 
     round's lease over instead of skipping (a round that still renews it is alive and delivering: then it skips)."""
     config = config or load_config()
     return deliver(incident_id, run_id, config=config, wait=max(config.notice_lease_wait, config.notice_lease_ttl + 5))
-

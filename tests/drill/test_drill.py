@@ -65,6 +65,8 @@ def test_a_drill_runs_the_whole_chain_to_the_sink_and_reports_each_stage(name, s
     assert not [k for k, _ in lake.list(keys.INCIDENTS)], "the drill incident lives under drills/, not beside real incidents"
     own = open_lake(f"{lake.url}/{keys.drill_lake(run)}")
     assert [k for k, _ in own.list(keys.incident_prefix(report["incident_id"]) + "/")]
+    pack = own.get(keys.review_sample(report["incident_id"], 1, "support-en", "support_pack.html")).decode()
+    assert "Never ask for" in pack, "the customer-support pack is reviewed with the notices, in drills too"
     for key, _ in lake.list(keys.drill_prefix(run)):
         if not keys.is_encrypted_key(key):
             data = lake.get(key)

@@ -58,7 +58,9 @@ def test_prepare_review_writes_every_template_for_every_variant_and_language(fil
     for sample in ("US-CA-en", "US-CA-es", "US-MA-en", "US-TX-es", "EU-DE-en"):
         for name in ("email.html", "email.txt", "notice.html", "letter.html", "banner.html"):
             assert keys.review_sample("INC-REV", 1, sample, name) in written
-    assert len(written) == 4 * 2 * 5
+    for language in ("en", "es"):
+        assert keys.review_sample("INC-REV", 1, f"support-{language}", "support_pack.html") in written
+    assert len(written) == 4 * 2 * 5 + 2  # every template per variant and language, and a support pack per language
     assert "Notice of Data Breach" in result["body"]
     assert result["body"].count("US-CA (en)") == 1
 
@@ -68,5 +70,5 @@ def test_a_spanish_only_incident_reaches_approval_with_its_spanish_sample(file_l
     file_lake.put(keys.incident_summary("INC-REV", 2), json.dumps(spanish).encode())
     file_lake.put(keys.obligations("INC-REV", 2), json.dumps({"obligations": OBLIGATIONS}).encode())
     result = prepare_review(version, 2, lake=file_lake)
-    assert {o["path"].split("/")[-2] for o in result["outputs"]} == {"US-CA-es"}
+    assert {o["path"].split("/")[-2] for o in result["outputs"]} == {"US-CA-es", "support-es"}
     assert "### Email sample (US-CA, Spanish, text part)" in result["body"] and "Estimado" in result["body"]

@@ -23,7 +23,7 @@ from include.legal.inputs import parse_affected, parse_incident
 from include.legal.obligations import obligations_document
 from include.legal.rules import load_rules
 from include.notices.content import synthetic_person
-from include.notices.samples import render_samples
+from include.notices.samples import render_samples, render_support_pack
 from include.reporting.report import build_report
 
 pytestmark = pytest.mark.browser
@@ -70,6 +70,7 @@ HOSTILE = {
 }
 
 
+SUPPORT_ELEMENTS = ["user.name.first", "user.contact.email", "user.financial.bank_account", "user.authorization.password"]
 DRILL_REPORT = {
     "run": "drill-1",
     "incident_id": "DRILL-1",
@@ -177,6 +178,10 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     written[report.name] = report
     index = write_index(lake, out / "index")
     written["evidence-index.html"] = index
+    for language in ("en", "es"):
+        pack = out / f"support-{language}.html"
+        pack.write_text(render_support_pack(language, SUPPORT_ELEMENTS), encoding="utf-8")
+        written[pack.name] = pack
     write_report(lake, DRILL_REPORT)
     written["drill-report.html"] = out / "drill-report.html"
     written["drill-report.html"].write_bytes(lake.get("drills/drill-1/report.html"))
@@ -218,7 +223,7 @@ SMALLEST_TEXT = """() => {
     "name",
     [f"{j}-{lang}-{p}" for j, lang in VARIANTS for p in NOTICE_PAGES]
     + [f"hostile-{p}" for p in NOTICE_PAGES]
-    + ["obligations.html", "report.html", "evidence-index.html", "drill-report.html"]
+    + ["obligations.html", "report.html", "evidence-index.html", "drill-report.html", "support-en.html", "support-es.html"]
     + FILING_PAGES,
 )
 def test_page_is_accessible_and_self_contained(browser, pages, name):
@@ -297,7 +302,21 @@ def test_banner_is_a_status_message_operable_by_keyboard(browser, pages, name):
 
 
 def test_pages_under_test_are_the_shipped_templates(pages):
-    assert json.dumps(sorted(pages)) and len(pages) == len(VARIANTS) * len(NOTICE_PAGES) + len(NOTICE_PAGES) + 4 + len(
+    assert json.dumps(sorted(pages)) and len(pages) == len(VARIANTS) * len(NOTICE_PAGES) + len(NOTICE_PAGES) + 6 + len(
         FILING_PAGES
     )
     assert len(FILING_PAGES) >= 8  # CA sample, TX, FL, NY x3, MD, GDPR, FTC: the demo's regulator filings
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_support_pack_says_what_agents_never_ask_for_in_its_language(browser, pages, language):
+    page, _ = open_page(browser, pages[f"support-{language}.html"])
+    try:
+        lang = page.evaluate("() => document.documentElement.lang")
+        headings = page.locator("h2").all_inner_texts()
+        text = page.locator("main").inner_text()
+    finally:
+        page.close()
+    assert lang == language
+    never, card = {"en": ("Never ask for", "card number"), "es": ("Nunca pida", "número de tarjeta")}[language]
+    assert never in headings and card in text and len(headings) == 4
