@@ -29,7 +29,7 @@ from include.config import load_config
 from include.lake import keys
 from include.lake.jsondoc import load_object
 from include.lake.lease import holding
-from include.lake.signing import Signer, default_signer, signature_problem, trusted_keys
+from include.lake.signing import Signer, default_signer, keyring, signature_problem, trusted_keys
 from include.lake.store import Lake, LakeError
 
 GENESIS = "0" * 64
@@ -163,18 +163,21 @@ def _identity(manifest: dict[str, Any]) -> bytes:
     return canonical({**{k: v for k, v in manifest.items() if k != "sealed_at"}, "outputs": outputs})
 
 
-def find_manifest_entry(lake: Lake, manifest_key: str) -> dict[str, Any] | None:
-    """The ledger entry that chained a manifest, searching from the newest entry back."""
+def signer_keys(signer: Signer | None) -> Mapping[str, Ed25519PublicKey]:
+    """The keys a writer recognises its own entries by: its signer's, or the pipeline's trusted keys."""
+    return keyring([signer.private.public_key()]) if signer else trusted_keys()
+
+
+def find_manifest_entry(
+    lake: Lake, manifest_key: str, public_keys: Mapping[str, Ed25519PublicKey] | None = None
+) -> dict[str, Any] | None:
+    """The signed ledger entry that chained a manifest, searching from the newest entry back."""
+    public_keys = trusted_keys() if public_keys is None else public_keys
     last = _last_entry(lake)
     for seq in range(last["seq"] if last else -1, -1, -1):
         key = keys.ledger_entry(seq)
         entry = load_object(lake.get(key)) if lake.exists(key) else None
-        if (
-            entry
-            and entry.get("type") == "manifest"
-            and entry.get("manifest") == manifest_key
-            and authentic(entry, trusted_keys())
-        ):
+        if entry and entry.get("type") == "manifest" and entry.get("manifest") == manifest_key and authentic(entry, public_keys):
             return entry
     return None
 
@@ -202,7 +205,7 @@ def _store_manifest(lake: Lake, dag_id: str, run_slug: str, manifest: dict[str, 
         existing_data = lake.get(key)
         existing = load_object(existing_data)
         if existing is not None and _identity(existing) == _identity(manifest):
-            entry = find_manifest_entry(lake, key)
+            entry = find_manifest_entry(lake, key, signer_keys(signer))
             return entry or _chain_manifest(lake, key, existing_data, existing, signer)
     raise LakeError(f"run {run_slug} of {dag_id} was sealed {MAX_SEALS} times with different content")
 

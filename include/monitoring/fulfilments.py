@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from include.lake import keys
 from include.lake.jsondoc import load_object
-from include.lake.ledger import find_manifest_entry, record_audit, seal_run, sealed_outputs, sha256
+from include.lake.ledger import find_manifest_entry, record_audit, seal_run, sealed_outputs, sha256, signer_keys
 from include.lake.signing import Signer
 from include.lake.store import Lake, StoredOutput
 
@@ -18,10 +21,13 @@ OBLIGATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}(/[A-Za-z0-9][A-Za-z
 ONE_LINE = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
 
 
-def fulfilments(lake: Lake, incident_id: str) -> dict[str, dict[str, Any]]:
-    """Obligation id -> the earliest fulfilment recorded for it (by `breachctl incident fulfil`, sealed and signed)."""
+def fulfilments(
+    lake: Lake, incident_id: str, public_keys: Mapping[str, Ed25519PublicKey] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Obligation id -> the earliest fulfilment recorded for it (by `breachctl incident fulfil`, sealed and signed by
+    one of public_keys, the pipeline's trusted keys by default)."""
     recorded: dict[str, dict[str, Any]] = {}
-    sealed = sealed_outputs(lake, "breachctl")
+    sealed = sealed_outputs(lake, "breachctl", public_keys)
     for key, _ in lake.list(keys.fulfilments_prefix(incident_id)):
         data = lake.get(key)
         record = load_object(data) if sealed.get(key) == sha256(data) else None
@@ -81,7 +87,7 @@ def record_fulfilment(
     }
     stored, attempt, new = _store(lake, incident_id, obligation, at, record)
     run_key = keys.fulfilment_name(obligation, at, attempt)
-    if not new and find_manifest_entry(lake, keys.manifest("breachctl", run_key)) is not None:
+    if not new and find_manifest_entry(lake, keys.manifest("breachctl", run_key), signer_keys(signer)) is not None:
         return stored  # the same fulfilment, recorded before: recorded once
     seal_run(
         lake,
