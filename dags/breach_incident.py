@@ -23,7 +23,7 @@ import pendulum
 from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param, dag, task
 
-from include.config import SOURCE_POOL
+from include.config import SOURCE_POOL, notice_approvers
 from include.incident.trigger import SCOPE_FILE_KINDS, SCOPE_KINDS
 from include.legal.inputs import ENTITY_TYPES
 from include.pii.map import fideslang_categories, load_pii_map
@@ -276,6 +276,7 @@ def breach_incident():
         params={"reason": Param("", type="string", title="Reason (required to reject)")},
         response_timeout=timedelta(days=7),
         retries=0,
+        assigned_users=[{"id": name, "name": name} for name in notice_approvers()] or None,
     )
 
     trigger = validate_trigger()

@@ -75,6 +75,12 @@ def _from_env(conn_id: str, env: Mapping[str, str]) -> ConnectionInfo | None:
     )
 
 
+def notice_approvers(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """NOTICE_APPROVERS: the Airflow user ids (user names with the simple auth manager) who may answer legal approval."""
+    value = (os.environ if env is None else env).get("NOTICE_APPROVERS", "")
+    return tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
+
+
 def get_connection(conn_id: str, env: Mapping[str, str] | None = None) -> ConnectionInfo:
     """An Airflow connection: from AIRFLOW_CONN_<ID> (JSON or URI), else from Airflow's secrets backends."""
     if info := _from_env(conn_id, os.environ if env is None else env):
@@ -246,7 +252,7 @@ class Config:
             notice_lease_ttl=_number(env, "NOTICE_LEASE_TTL", "120"),
             notice_lease_wait=_number(env, "NOTICE_LEASE_WAIT", "0"),
             notice_retry_backoff=_number(env, "NOTICE_RETRY_BACKOFF", "300"),
-            notice_approvers=tuple(name.strip() for name in env.get("NOTICE_APPROVERS", "").split(",") if name.strip()),
+            notice_approvers=notice_approvers(env),
             drill_target_hours=_number(env, "DRILL_TARGET_HOURS", "72"),
             alert_smtp_conn_id=env.get("ALERT_SMTP_CONN_ID", "alert_smtp"),
             alert_webhook_conn_id=env.get("ALERT_WEBHOOK_CONN_ID", "alert_webhook"),

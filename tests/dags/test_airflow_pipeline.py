@@ -59,6 +59,7 @@ def stack(tmp_path_factory, seeded_store) -> dict:
         extra={
             "NOTICE_OUTBOX_DIR": str(root / "outbox"),
             "NOTICE_EMAIL_TRANSPORT": "file",
+            "NOTICE_APPROVERS": "legal",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
             "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
@@ -172,6 +173,12 @@ def audits(lake: Path) -> list[dict]:
 def test_rest_api_trigger_with_legal_approval(stack, running_airflow):
     admin, legal = running_airflow["admin"], running_airflow["legal"]
     run = admin.trigger("breach_incident", INCIDENT)
+    deadline = time.monotonic() + 600
+    while not (waiting := legal.pending_approvals("breach_incident", run["dag_run_id"])) and time.monotonic() < deadline:
+        time.sleep(2)
+    assert waiting and waiting[0]["assigned_users"] == [{"id": "legal", "name": "legal"}]
+    with pytest.raises(RuntimeError, match="403"):  # NOTICE_APPROVERS names legal only: an admin may not approve
+        admin.respond(waiting[0], "Approve", {"reason": "not legal"})
     assert wait_for(run, legal, approve="Approve", reason="Counts and samples checked.") == "success"
     version = stack["lake"] / "incidents" / "INC-API-1" / "v1"
     for name in (
