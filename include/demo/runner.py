@@ -76,6 +76,7 @@ def demo_env(home: Path = DEFAULT_HOME, lake: Path = LAKE, store: Path = STORE) 
         extra={
             "NOTICE_OUTBOX_DIR": str(store.parent / "outbox"),
             "NOTICE_EMAIL_TRANSPORT": "file",
+            "NOTICE_APPROVERS": "legal",
             **detection_settings(store.parent / ACCESS_LOG.name),
         },
     )
