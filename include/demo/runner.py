@@ -127,24 +127,24 @@ def run_incident_with_approval(env: dict, conf: dict) -> None:
     say(f"breach_incident: done (log: {log.relative_to(PROJECT_ROOT)})")
 
 
-def record_regulator_filings(signer: Signer) -> None:
+def record_regulator_filings(signer: Signer, incident_id: str) -> None:
     """What legal does after filing each regulator notice: `breachctl incident fulfil` (done here for every one)."""
     lake = open_lake(LAKE.as_uri())
-    version = latest_version(lake, INCIDENT_ID)
+    version = latest_version(lake, incident_id)
     if version is None:
         return
-    document = json.loads(lake.get(keys.obligations(INCIDENT_ID, version)))
-    done = fulfilments(lake, INCIDENT_ID, keyring([signer.private.public_key()]))
+    document = json.loads(lake.get(keys.obligations(incident_id, version)))
+    done = fulfilments(lake, incident_id, keyring([signer.private.public_key()]))
     filed = 0
     for obligation in document["obligations"]:
         if not obligation["required"] or obligation["recipient"] == "individuals":
             continue
         earlier = done.get(obligation["id"])
         at = datetime.fromisoformat(earlier["at"]) if earlier else datetime.now(UTC)
-        record_fulfilment(lake, INCIDENT_ID, obligation["id"], at, "legal (demo drill)", "DRILL", signer=signer)
+        record_fulfilment(lake, incident_id, obligation["id"], at, "legal (demo drill)", "DRILL", signer=signer)
         filed += earlier is None
     if filed:
-        say(f"recorded {filed} regulator and agency filings (breachctl incident fulfil)")
+        say(f"{incident_id}: recorded {filed} regulator and agency filings (breachctl incident fulfil)")
 
 
 def run_demo(customers: int = 2000) -> int:
@@ -171,7 +171,9 @@ def run_demo(customers: int = 2000) -> int:
         if confirmed:
             run_incident_with_approval(env, confirmed)
         run_incident_with_approval(env, demo_incident(datetime.now(UTC)))
-        record_regulator_filings(Signer(parse_private_key(local_secrets(DEFAULT_HOME)["signing_private_key"])))
+        signer = Signer(parse_private_key(local_secrets(DEFAULT_HOME)["signing_private_key"]))
+        for incident_id in [INCIDENT_ID] + ([confirmed["incident_id"]] if confirmed else []):
+            record_regulator_filings(signer, incident_id)
         dags_test("incident_deadline_monitor", env)
         dags_test("breach_drill", env, {"scenario": "checkout_skimmer"})
         dags_test("compliance_report", env)
