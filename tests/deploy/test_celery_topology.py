@@ -35,6 +35,7 @@ REDIS = ("127.0.0.1", 6379)
 WORKERS = (CeleryWorker("worker-a", concurrency=2), CeleryWorker("worker-b", concurrency=2))
 HEARTBEAT_TIMEOUT = 30
 SEND_RATE = 10  # emails per second through the relay: the round lasts about 35 s, so the kill lands inside it
+LEASE_TTL = 40  # the retry waits out the dead round's lease: at most this long after the kill, not production's 120 s
 APPROVAL_SETTLE_SECONDS = 15
 NOTIFIED = ("sent", "handed_over")  # an email the relay took; a letter the mail house took
 INCIDENT = {
@@ -109,6 +110,7 @@ def topology(tmp_path_factory, seeded_store, metadata_db, broker, relay) -> Iter
             "NOTICE_EMAIL_TRANSPORT": "smtp",
             "AIRFLOW_CONN_NOTICE_SMTP": json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": relay.port}),
             "NOTICE_SEND_RATE": str(SEND_RATE),
+            "NOTICE_LEASE_TTL": str(LEASE_TTL),
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(HEARTBEAT_TIMEOUT),
