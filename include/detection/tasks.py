@@ -115,8 +115,9 @@ def run_detection(
     }
     outputs = [lake.put(keys.detection_run(run_id), json.dumps(document, indent=1).encode()).as_dict()]
     outputs += [_stored(lake, suspect_key(s)) for s in new]
-    lake.put(keys.detection_history(), json.dumps(run.history.to_dict(), sort_keys=True).encode())
-    lake.put(keys.detection_watermark(), json.dumps({"window_end": now.isoformat(), "run_id": run_id}).encode())
+    outputs.append(lake.put(keys.detection_history(), json.dumps(run.history.to_dict(), sort_keys=True).encode()).as_dict())
+    watermark = {"window_end": now.isoformat(), "run_id": run_id}
+    outputs.append(lake.put(keys.detection_watermark(), json.dumps(watermark).encode()).as_dict())
     log.info("detection %s..%s: %d detection(s), %d new suspected incident(s)", start, now, len(run.detections), len(new))
     return {
         "outputs": outputs,

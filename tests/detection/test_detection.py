@@ -8,16 +8,22 @@ import io
 import json
 import re
 import sqlite3
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from include.cli import main
+from include.config import load_config
 from include.demo.store.detections import ALLOWLIST
 from include.detection.detect import History, detect
 from include.detection.rules import CATEGORIES, RuleError, alerting_rules, load_collection, load_rules
 from include.detection.store_events import StoreContext, admin_user_events, rights_raised, script_origins
+from include.detection.tasks import run_detection
+from include.evidence.seal import seal
+from include.evidence.verify import verify
+from include.lake import keys
 
 from .conftest import SINCE
 
@@ -164,3 +170,14 @@ def test_a_bad_allowlist_line_is_named(planted, tmp_path):
 def test_history_round_trips():
     history = History({"a"}, {"1:b"}, {"1": {"role": 1, "resources": 2, "full_access": True}})
     assert History.from_dict(json.loads(json.dumps(history.to_dict()))) == history
+
+
+def test_detection_runs_and_their_seals_leave_the_lake_verifying_clean(planted, file_lake, ledger_public_key):
+    """The watermark and the history are state/: each run's manifest lists them, or verify reports them as added."""
+    config = replace(load_config(), access_logs=(str(planted["log"].path),), script_allowlist=frozenset(ALLOWLIST))
+    for run_id in ("scheduled__2026-11-11T00:00:00+00:00", "scheduled__2026-11-11T00:15:00+00:00"):
+        result = run_detection(run_id, SINCE, lake=file_lake, url=planted["url"], config=config)
+        assert {keys.detection_watermark(), keys.detection_history()} <= {o["path"] for o in result["outputs"]}
+        seal("breach_detection", run_id, {"detect": result}, lake=file_lake)
+    report = verify(file_lake, public_keys=ledger_public_key)
+    assert report.ok, str(report)
