@@ -10,7 +10,7 @@ from typing import Any, TypedDict
 
 import pandas as pd
 
-from include.config import Config
+from include.config import Business, Config
 from include.lake import crypto
 from include.lake.store import Lake, S3Lake
 from include.notices.render import LOCALES
@@ -54,15 +54,16 @@ def translations(languages: Iterable[str], locales: Path = LOCALES) -> Check:
     return check("translations", missing, fix, f"catalogues for {', '.join(sorted(set(languages))) or 'en'}")
 
 
-def business_contact(config: Config) -> Check:
-    """The business name, email and a toll-free number notices must give."""
-    business = config.business
+def business_contact(business: Business | None) -> Check:
+    """The business name, email and a toll-free number the notices give (None: they would fall back to the demo's)."""
     if business is None:
-        return check("business_contact", ["BUSINESS_NAME is not set"], "set the BUSINESS_* settings", "")
+        problems = ["neither the store's Store Information nor BUSINESS_NAME names the business"]
+        return check("business_contact", problems, "set Store Information in Magento or the BUSINESS_* settings", "")
     problems = [f"{name} is empty" for name in ("name", "email", "address") if not getattr(business, name)]
     if not TOLL_FREE.match(business.phone or ""):
-        problems.append("BUSINESS_PHONE is not a US toll-free number (several states require one)")
-    return check("business_contact", problems, "set BUSINESS_NAME, BUSINESS_EMAIL, BUSINESS_ADDRESS, BUSINESS_PHONE", "set")
+        problems.append("the phone is not a US toll-free number (several states require one)")
+    fix = "complete Store Information in Magento (or BUSINESS_NAME, BUSINESS_EMAIL, BUSINESS_ADDRESS, BUSINESS_PHONE)"
+    return check("business_contact", problems, fix, "set")
 
 
 def regulator_contacts(obligations: list[dict[str, Any]]) -> Check:

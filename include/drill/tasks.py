@@ -30,7 +30,7 @@ def drill(
     config = config or load_config()
     lake = lake or open_lake(config=config)
     run, own = run_drill(scenario(scenario_name), keys.run_key(run_id), lake=lake, url=url, config=config)
-    report = build_report(run, own, config, readiness_checks(run, own, config))
+    report = build_report(run, own, config, readiness_checks(run, own, config, url))
     return DrillResult(
         outputs=write_report(lake, report),
         headline=headline(report),

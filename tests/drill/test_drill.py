@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from dataclasses import replace
 
 import pytest
+import sqlalchemy as sa
 
-from include.config import Config
+from include.config import Business, Config
 from include.demo.store import SeedConfig, seed_store
 from include.drill import readiness
+from include.drill.report import notice_business
 from include.drill.run import run_drill
 from include.drill.scenarios import CATALOGUE, drill_id, scenario
 from include.drill.sink import DrillTransportError, SinkAdapter, require_sinks, sink_adapters
@@ -115,12 +118,29 @@ def test_no_approvers_fails_with_the_setting_to_fix(tmp_path):
     assert readiness.approvers(config_for(tmp_path.as_uri(), NOTICE_APPROVERS="legal, counsel"))["ok"]
 
 
-def test_business_contact_needs_a_toll_free_number(tmp_path):
-    business = {"BUSINESS_NAME": "Harbor", "BUSINESS_EMAIL": "p@h.example", "BUSINESS_ADDRESS": "1 Main St"}
-    assert readiness.business_contact(config_for(tmp_path.as_uri(), **business, BUSINESS_PHONE="+1-888-555-0100"))["ok"]
-    local = readiness.business_contact(config_for(tmp_path.as_uri(), **business, BUSINESS_PHONE="+1-415-555-0100"))
-    assert not local["ok"] and "toll-free" in local["fix"]
-    assert not readiness.business_contact(config_for(tmp_path.as_uri()))["ok"]
+def test_business_contact_needs_a_toll_free_number():
+    business = Business(name="Harbor", phone="+1-888-555-0100", email="p@h.example", address="1 Main St", website="")
+    assert readiness.business_contact(business)["ok"]
+    local = readiness.business_contact(replace(business, phone="+1-415-555-0100"))
+    assert not local["ok"] and "toll-free" in local["fix"] and "Store Information" in local["fix"]
+    assert not readiness.business_contact(None)["ok"]
+
+
+def test_the_business_check_reads_the_store_the_notices_read(tmp_path):
+    """Store Information in Magento names the business even with no BUSINESS_* setting; nothing at all fails."""
+    config = config_for(tmp_path.as_uri())
+    store = tmp_path / "store.db"
+    engine = sa.create_engine(f"sqlite:///{store}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE core_config_data (scope TEXT, scope_id INT, path TEXT, value TEXT)")
+    assert notice_business(f"sqlite:///{store}", config) is None
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO core_config_data VALUES ('default', 0, 'general/store_information/name', 'Harbor Store')"
+        )
+    engine.dispose()
+    business = notice_business(f"sqlite:///{store}", config)
+    assert business is not None and business.name == "Harbor Store"
 
 
 def test_object_lock_fails_on_a_file_lake_and_senders_need_a_secret(tmp_path):
