@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
@@ -24,6 +24,7 @@ from include.notices.review import prepare_review
 from include.notices.tasks import build, deliver
 
 DRILL_RESPONDER = {"id": "drill", "name": "drill (automatic)"}
+AFTER_READY = frozenset({"delivery"})  # timed and reported, but ready means approved and batched
 
 
 class Stage(TypedDict):
@@ -83,9 +84,14 @@ def open_incident(drill: DrillRun, lake: Lake) -> IncidentTrigger:
 
 
 def run_incident(
-    drill: DrillRun, lake: Lake, trigger: IncidentTrigger, url: str | None, adapters: dict[str, DeliveryAdapter]
+    drill: DrillRun,
+    lake: Lake,
+    trigger: IncidentTrigger,
+    url: str | None,
+    adapters: dict[str, DeliveryAdapter],
+    config: Config,
 ) -> None:
-    """Scope, obligations, review, approval, batches and one delivery round to the sink."""
+    """Scope, obligations, review, approval, batches and one unthrottled delivery round to the sink."""
     with drill.stage("scope", "affected individuals from the store"):
         version = resolve_scope(trigger, drill.run_slug, url=url, lake=lake)["version"]
     with drill.stage("obligations", "laws, deadlines and filing drafts"):
@@ -97,8 +103,9 @@ def run_incident(
     with drill.stage("batches", "notices rendered, encrypted and batched"):
         batches = build(trigger, version, lake=lake)
     require_sinks(adapters)
-    with drill.stage("delivery", "one round to the sink"):
-        delivered = deliver(trigger.incident_id, drill.run_slug, lake=lake, adapters=adapters)
+    with drill.stage("delivery", "one round to the sink, unthrottled (after ready, not counted)"):
+        unthrottled = replace(config, notice_send_rate=0.0)  # the sink reaches no one, so no provider limit applies
+        delivered = deliver(trigger.incident_id, drill.run_slug, lake=lake, adapters=adapters, config=unthrottled)
     drill.facts.update(version=version, obligations=obligations, batches=batches["counts"], delivery=delivered["summary"])
 
 
@@ -116,5 +123,5 @@ def run_drill(
     own = drill_lake(lake or open_lake(config=config), run_slug)
     drill = DrillRun(scenario, run_slug, datetime.now(UTC), drill_id(run_slug))
     trigger = open_incident(drill, own)
-    run_incident(drill, own, trigger, url, adapters())
+    run_incident(drill, own, trigger, url, adapters(), config)
     return drill, own
