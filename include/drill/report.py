@@ -7,22 +7,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from include.config import DEMO_BUSINESS, Business, Config
+from include.config import Config
 from include.drill import readiness
 from include.drill.run import AFTER_READY, DrillRun
 from include.incident.versions import read_individuals
 from include.lake import keys
 from include.lake.store import Lake, StoredOutput
-from include.notices.business import business_details
+from include.notices.business import named_business
 from include.pages import render_page
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-
-def notice_business(url: str | None, config: Config) -> Business | None:
-    """The business the notices name, or None where they would fall back to the demo business."""
-    business = business_details(url, config)
-    return None if business == DEMO_BUSINESS else business
 
 
 def readiness_checks(drill: DrillRun, lake: Lake, config: Config, url: str | None = None) -> list[readiness.Check]:
@@ -34,7 +28,7 @@ def readiness_checks(drill: DrillRun, lake: Lake, config: Config, url: str | Non
     return [
         readiness.contact_coverage(read_individuals(lake, keys.affected_people(incident, version))),
         readiness.translations(languages),
-        readiness.business_contact(notice_business(url, config)),
+        readiness.business_contact(named_business(url, config)),
         readiness.regulator_contacts(obligations),
         readiness.lake_keys(lake),
         readiness.object_lock(lake),

@@ -91,17 +91,18 @@ def run_incident(
     adapters: dict[str, DeliveryAdapter],
     config: Config,
 ) -> None:
-    """Scope, obligations, review, approval, batches and one unthrottled delivery round to the sink."""
+    """Scope, obligations, review, approval, batches and one unthrottled delivery round to the sink, all with the
+    drill's store and configuration."""
     with drill.stage("scope", "affected individuals from the store"):
         version = resolve_scope(trigger, drill.run_slug, url=url, lake=lake)["version"]
     with drill.stage("obligations", "laws, deadlines and filing drafts"):
-        obligations = compute_obligations(trigger, version, lake=lake)
+        obligations = compute_obligations(trigger, version, lake=lake, config=config)
     with drill.stage("review", "samples and the approval request"):
-        prepare_review(trigger, version, lake=lake)
+        prepare_review(trigger, version, lake=lake, url=url, config=config)
     with drill.stage("approval", "approved by the drill (a real incident waits for legal)"):
         record_decision(trigger, version, drill_answer("Approve", "drill approval"), drill.run_slug, lake=lake)
     with drill.stage("batches", "notices rendered, encrypted and batched"):
-        batches = build(trigger, version, lake=lake)
+        batches = build(trigger, version, lake=lake, url=url, config=config)
     require_sinks(adapters)
     with drill.stage("delivery", "one round to the sink, unthrottled (after ready, not counted)"):
         unthrottled = replace(config, notice_send_rate=0.0)  # the sink reaches no one, so no provider limit applies

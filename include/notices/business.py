@@ -50,13 +50,18 @@ def business_from_store(config: dict[str, str], dpo_contact: str) -> Business:
     )
 
 
-def business_details(url: str | None = None, config: Config | None = None) -> Business:
-    """The store's own details, else the configured BUSINESS_* settings, else the demo business."""
+def named_business(url: str | None = None, config: Config | None = None) -> Business | None:
+    """The store's own details, else the configured BUSINESS_* settings; None when neither names the business."""
     config = config or load_config()
     settings = store_information(url)
     if settings.get("general/store_information/name"):
         return business_from_store(settings, config.dpo_contact)
-    return config.business or DEMO_BUSINESS
+    return config.business
+
+
+def business_details(url: str | None = None, config: Config | None = None) -> Business:
+    """The business the notices name: `named_business`, else the demo business."""
+    return named_business(url, config) or DEMO_BUSINESS
 
 
 def notice_url(business: Business, incident_id: str) -> str:

@@ -6,7 +6,7 @@ import json
 from datetime import date
 from typing import Any, TypedDict
 
-from include.config import Business
+from include.config import Business, Config
 from include.incident.trigger import IncidentTrigger
 from include.lake import keys
 from include.lake.store import Lake, StoredOutput, open_lake
@@ -117,12 +117,14 @@ def review_body(
     return "\n".join(lines)
 
 
-def prepare_review(trigger: IncidentTrigger, version: int, *, lake: Lake | None = None) -> ReviewResult:
+def prepare_review(
+    trigger: IncidentTrigger, version: int, *, lake: Lake | None = None, url: str | None = None, config: Config | None = None
+) -> ReviewResult:
     """Samples for a synthetic person per variant and language in scope, and the approval request's body (no PII)."""
     lake = lake or open_lake()
     summary = json.loads(lake.get(keys.incident_summary(trigger.incident_id, version)))
     obligations = json.loads(lake.get(keys.obligations(trigger.incident_id, version)))["obligations"]
-    business = business_details()
+    business = business_details(url, config)
     outputs, links, email_text, label = write_samples(lake, trigger, version, summary, business)
     support, support_links = write_support_packs(lake, trigger, version, summary, business)
     outputs, links = outputs + support, links + support_links

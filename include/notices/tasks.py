@@ -29,8 +29,10 @@ def excused_jurisdictions(obligations: list[dict]) -> set[str]:
     }
 
 
-def build(trigger: IncidentTrigger, version: int, *, lake: Lake | None = None, config: Config | None = None) -> BatchesResult:
-    """After approval: the notification batches of this version."""
+def build(
+    trigger: IncidentTrigger, version: int, *, lake: Lake | None = None, url: str | None = None, config: Config | None = None
+) -> BatchesResult:
+    """After approval: the notification batches of this version (the business from the store at `url`)."""
     lake, config = lake or open_lake(), config or load_config()
     individuals = read_individuals(lake, keys.affected_people(trigger.incident_id, version))
     obligations = json.loads(lake.get(keys.obligations(trigger.incident_id, version)))["obligations"]
@@ -39,7 +41,7 @@ def build(trigger: IncidentTrigger, version: int, *, lake: Lake | None = None, c
         individuals = individuals[~individuals["jurisdiction"].isin(excused)].reset_index(drop=True)
         log.info("no notices for %s: documented no-harm determination", ", ".join(sorted(excused)))
     credit = {o["jurisdiction"]: o.get("credit_monitoring_months") for o in obligations if o["recipient"] == "individuals"}
-    business = business_details(config=config)
+    business = business_details(url, config)
     settings = NoticeSettings(
         business=business,
         incident=incident_facts(trigger, date.today()),

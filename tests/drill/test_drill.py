@@ -13,13 +13,13 @@ import sqlalchemy as sa
 from include.config import Business, Config
 from include.demo.store import SeedConfig, seed_store
 from include.drill import readiness
-from include.drill.report import notice_business
 from include.drill.run import run_drill
 from include.drill.scenarios import CATALOGUE, drill_id, scenario
 from include.drill.sink import DrillTransportError, SinkAdapter, require_sinks, sink_adapters
 from include.drill.tasks import drill
 from include.lake import keys
 from include.lake.store import open_lake
+from include.notices.business import named_business
 from include.notices.delivery import adapters as transports
 from include.notices.render import LOCALES
 
@@ -134,13 +134,13 @@ def test_the_business_check_reads_the_store_the_notices_read(tmp_path):
     engine = sa.create_engine(f"sqlite:///{store}")
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE core_config_data (scope TEXT, scope_id INT, path TEXT, value TEXT)")
-    assert notice_business(f"sqlite:///{store}", config) is None
+    assert named_business(f"sqlite:///{store}", config) is None
     with engine.begin() as connection:
         connection.exec_driver_sql(
             "INSERT INTO core_config_data VALUES ('default', 0, 'general/store_information/name', 'Harbor Store')"
         )
     engine.dispose()
-    business = notice_business(f"sqlite:///{store}", config)
+    business = named_business(f"sqlite:///{store}", config)
     assert business is not None and business.name == "Harbor Store"
 
 
@@ -202,3 +202,19 @@ def test_the_sink_round_is_unthrottled_whatever_the_send_rate(store, tmp_path, m
         "credential_stuffing", "manual__rate", lake=lake, url=store["url"], config=config_for(lake.url, NOTICE_SEND_RATE="2")
     )
     assert rates == [0.0] and result["bottleneck"] != "delivery"
+
+
+def test_every_step_of_a_drill_reads_the_drills_store_and_configuration(store, tmp_path):
+    """The notices and samples name the business in the drill's store, not whatever the environment points at."""
+    copy = tmp_path / "store.db"
+    shutil.copy(store["url"].removeprefix("sqlite:///"), copy)
+    with sqlite3.connect(copy) as connection:
+        connection.execute(
+            "UPDATE core_config_data SET value = 'Drill Test Savings' WHERE path = 'general/store_information/name'"
+        )
+    lake = open_lake((tmp_path / "lake").as_uri())
+    drill("credential_stuffing", "manual__business", lake=lake, url=f"sqlite:///{copy}", config=config_for(lake.url))
+    own = open_lake(f"{lake.url}/{keys.drill_lake(keys.run_key('manual__business'))}")
+    incident = drill_id(keys.run_key("manual__business"))
+    pack = own.get(keys.review_sample(incident, 1, "support-en", "support_pack.html")).decode()
+    assert "Drill Test Savings" in pack and "Harbor Lane Financial" not in pack
