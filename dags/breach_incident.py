@@ -24,11 +24,21 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param, dag, task
 
 from include.config import SOURCE_POOL, notice_approvers
+from include.incident.form import (
+    ENTITY_TYPE_LABELS,
+    INCIDENT_ID_SCHEMA_PATTERN,
+    SCOPE_FILE_KIND_LABELS,
+    SCOPE_KIND_LABELS,
+    ZONE_LABEL,
+)
 from include.incident.trigger import SCOPE_FILE_KINDS, SCOPE_KINDS
 from include.legal.inputs import ENTITY_TYPES
+from include.pii.labels import category_display, table_display
 from include.pii.map import fideslang_categories, load_pii_map
 
 OPTIONAL_TIME = {"type": ["null", "string"], "format": "date-time"}
+PII_TABLES = table_display(load_pii_map())
+CATEGORIES = category_display(sorted(fideslang_categories()))
 
 
 @task(retries=0)
@@ -148,11 +158,13 @@ def seal_evidence(
     default_args={"owner": "incident-response", "retries": 2, "retry_delay": timedelta(minutes=2)},
     params={
         "incident_id": Param(
-            None,
-            type=["null", "string"],
+            type="string",
+            minLength=3,
+            maxLength=64,
+            pattern=INCIDENT_ID_SCHEMA_PATTERN,
             title="Incident id",
             section="Incident",
-            description="Required. 3-64 letters, digits, '.', '_' or '-' (e.g. INC-2026-0042).",
+            description="3 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (e.g. INC-2026-0042).",
         ),
         "notes": Param(
             None,
@@ -162,7 +174,14 @@ def seal_evidence(
             section="Incident",
             description="Kept out of logs, XCom and the audit trail (only its presence is recorded).",
         ),
-        "discovered_at": Param(None, **OPTIONAL_TIME, title="Discovered at", section="Timeline", description="Required."),
+        "discovered_at": Param(
+            type="string",
+            format="date-time",
+            title=f"Discovered at {ZONE_LABEL}",
+            section="Timeline",
+            description="When anyone at the business first learned of it: the earliest clock (California's 30 days, GDPR's "
+            "72 hours). ISO 8601 with its offset, e.g. 2026-11-30T09:00:00-08:00.",
+        ),
         "business_timezone": Param(
             None,
             type=["null", "string"],
@@ -173,39 +192,49 @@ def seal_evidence(
         "aware_at": Param(
             None,
             **OPTIONAL_TIME,
-            title="Reasonably certain of the breach at",
+            title=f"Reasonably certain of the breach at {ZONE_LABEL}",
             section="Timeline",
             description="GDPR/UK 'awareness'; empty means discovery (the earliest).",
         ),
-        "determined_at": Param(None, **OPTIONAL_TIME, title="Breach determined at", section="Timeline"),
-        "scope_identified_at": Param(None, **OPTIONAL_TIME, title="Scope identified at", section="Timeline"),
-        "breach_start": Param(None, **OPTIONAL_TIME, title="Breach window start", section="Timeline"),
-        "breach_end": Param(None, **OPTIONAL_TIME, title="Breach window end", section="Timeline"),
+        "determined_at": Param(None, **OPTIONAL_TIME, title=f"Breach determined at {ZONE_LABEL}", section="Timeline"),
+        "scope_identified_at": Param(None, **OPTIONAL_TIME, title=f"Scope identified at {ZONE_LABEL}", section="Timeline"),
+        "breach_start": Param(None, **OPTIONAL_TIME, title=f"Breach window start {ZONE_LABEL}", section="Timeline"),
+        "breach_end": Param(None, **OPTIONAL_TIME, title=f"Breach window end {ZONE_LABEL}", section="Timeline"),
         "compromised_tables": Param(
             [],
             type="array",
-            items={"type": "string"},
-            examples=sorted(load_pii_map().tables),
+            minItems=1,
+            items={"type": "string", "enum": sorted(PII_TABLES)},
+            examples=sorted(PII_TABLES),
+            values_display=PII_TABLES,
             title="Compromised tables",
             section="Compromised data",
-            description="Required; from the PII map.",
+            description="Every store table the attacker could read; each is listed with the personal data it holds.",
         ),
         "data_elements": Param(
             [],
             type="array",
-            items={"type": "string"},
-            examples=sorted(fideslang_categories()),
+            items={"type": "string", "enum": sorted(CATEGORIES)},
+            examples=sorted(CATEGORIES),
+            values_display=CATEGORIES,
             title="Data elements involved",
             section="Compromised data",
-            description="fideslang categories; empty means everything the tables hold.",
+            description="Only these kinds of data were exposed; leave empty when everything the tables hold was.",
         ),
         "encrypted": Param(False, type="boolean", title="The compromised data was encrypted", section="Compromised data"),
         "key_compromised": Param(
             False, type="boolean", title="The encryption key was compromised too", section="Compromised data"
         ),
-        "scope_kind": Param("all_rows", enum=list(SCOPE_KINDS), title="Scope", section="Scope"),
-        "window_start": Param(None, **OPTIONAL_TIME, title="Window start", section="Scope"),
-        "window_end": Param(None, **OPTIONAL_TIME, title="Window end", section="Scope"),
+        "scope_kind": Param(
+            "all_rows",
+            enum=list(SCOPE_KINDS),
+            values_display=SCOPE_KIND_LABELS,
+            title="Who is affected",
+            section="Scope",
+            description="Everyone in the tables, or only those the window, file or access log below selects.",
+        ),
+        "window_start": Param(None, **OPTIONAL_TIME, title=f"Window start {ZONE_LABEL}", section="Scope"),
+        "window_end": Param(None, **OPTIONAL_TIME, title=f"Window end {ZONE_LABEL}", section="Scope"),
         "scope_file": Param(
             None,
             type=["null", "string"],
@@ -214,7 +243,13 @@ def seal_evidence(
             description="incidents/_inputs/<this incident>/<file>.csv|txt|json.enc, as upload-scope prints it",
         ),
         "scope_file_kind": Param(
-            None, type=["null", "string"], enum=[None, *SCOPE_FILE_KINDS], title="Scope file holds", section="Scope"
+            None,
+            type=["null", "string"],
+            enum=[None, *SCOPE_FILE_KINDS],
+            values_display=SCOPE_FILE_KIND_LABELS,
+            title="Scope file holds",
+            section="Scope",
+            description="Only with a scope file.",
         ),
         "access_log": Param(
             None,
@@ -231,17 +266,19 @@ def seal_evidence(
             description="The customers whose records this client read through REST are in scope.",
         ),
         "le_agency": Param(None, type=["null", "string"], title="Agency", section="Law-enforcement delay"),
-        "le_start": Param(None, **OPTIONAL_TIME, title="Delay from", section="Law-enforcement delay"),
-        "le_end": Param(None, **OPTIONAL_TIME, title="Delay until", section="Law-enforcement delay"),
+        "le_start": Param(None, **OPTIONAL_TIME, title=f"Delay from {ZONE_LABEL}", section="Law-enforcement delay"),
+        "le_end": Param(None, **OPTIONAL_TIME, title=f"Delay until {ZONE_LABEL}", section="Law-enforcement delay"),
         "entity_types": Param(
             [],
             type="array",
             items={"type": "string", "enum": list(ENTITY_TYPES)},
+            examples=list(ENTITY_TYPES),
+            values_display=ENTITY_TYPE_LABELS,
             title="The business is",
             section="Entity",
             description="Switches on NYDFS 500.17, the FTC Safeguards Rule, insurance laws, SEC 8-K Item 1.05, card brands.",
         ),
-        "extortion_paid_at": Param(None, **OPTIONAL_TIME, title="Extortion payment made at", section="Entity"),
+        "extortion_paid_at": Param(None, **OPTIONAL_TIME, title=f"Extortion payment made at {ZONE_LABEL}", section="Entity"),
         "materiality": Param(
             None,
             type=["null", "object"],
@@ -273,7 +310,14 @@ def breach_incident():
         subject="Approve breach notices for incident {{ ti.xcom_pull(task_ids='validate_trigger')['incident_id'] }}",
         body="{{ ti.xcom_pull(task_ids='prepare_review')['body'] }}",
         options=["Approve", "Reject"],
-        params={"reason": Param("", type="string", title="Reason (required to reject)")},
+        params={
+            "reason": Param(
+                None,
+                type=["null", "string"],
+                title="Reason",
+                description="Optional when approving; give it when rejecting (it is recorded in the audit trail).",
+            )
+        },
         response_timeout=timedelta(days=7),
         retries=0,
         assigned_users=[{"id": name, "name": name} for name in notice_approvers()] or None,

@@ -33,6 +33,16 @@ class ApiClient:
             raise RuntimeError(f"{method} {path} -> HTTP {error.code}: {detail}") from None
         return json.loads(payload) if payload else None
 
+    def get_page(self, path: str, *, auth: bool = True) -> tuple[int, str, bytes]:
+        """GET a page as a signed-in browser would: status, content type and body (errors are answers, not raised)."""
+        headers = {"Authorization": f"Bearer {self.login()}"} if auth else {}
+        request = urllib.request.Request(self.base_url + path, headers=headers)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return response.status, response.headers.get("Content-Type", ""), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers.get("Content-Type", ""), error.read()
+
     def login(self) -> str:
         """POST /auth/token with username and password."""
         if self.token is None:

@@ -13,6 +13,7 @@ from include.lake import keys
 from include.lake.ledger import ledger_keys, now_iso
 from include.lake.store import Lake
 from include.pages import render_page
+from include.pages.text import local_time
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -38,14 +39,45 @@ def index_entries(lake: Lake) -> dict[str, Any]:
             )
         elif entry.get("type") == "audit":
             audits.append({"seq": entry["seq"], **entry["event"], "entry_hash": entry["entry_hash"]})
-    incidents = sorted({incident for r in runs for o in r["outputs"] if (incident := keys.incident_of(o["path"]))})
-    return {"runs": runs, "audits": audits, "incidents": incidents}
+    for run in runs:
+        run["incident"] = next((i for o in run["outputs"] if (i := keys.incident_of(o["path"]))), None)
+    runs.sort(key=lambda r: (r["sealed_at"] or "", r["seq"]))
+    return {"runs": runs, "audits": audits, "incidents": incident_rows(runs, audits)}
+
+
+DECISIONS = {"incident_triggered": "triggered", "notices_approved": "notices approved", "notices_rejected": "notices rejected"}
+
+
+def incident_rows(runs: list[dict[str, Any]], audits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each incident in the order it first appears: its runs, first and last seal, and the latest decision on it."""
+    rows: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        if run["incident"]:
+            row = rows.setdefault(run["incident"], {"id": run["incident"], "runs": 0, "first": run["sealed_at"], "decision": "–"})
+            row["runs"] += 1
+            row["last"] = run["sealed_at"]
+    for audit in audits:
+        for incident, row in rows.items():
+            if audit.get("event_type") in DECISIONS and f"incident {incident} " in f"{audit.get('affected_data')} ":
+                row["decision"] = (
+                    f"{DECISIONS[audit['event_type']]} by {audit.get('user_id')}, {local_time(audit.get('timestamp'))}"
+                )
+    return list(rows.values())
+
+
+def run_status(run: dict[str, Any], problem_paths: set[str]) -> str:
+    """'verified' when every output of the run matches, else how many do not."""
+    bad = sum(1 for o in run["outputs"] if o["path"] in problem_paths)
+    return "verified" if not bad else f"{bad} output(s) do not match"
 
 
 def write_index(lake: Lake, out: Path, *, public_keys: Mapping[str, Ed25519PublicKey] | None = None) -> Path:
     """An accessible HTML index of runs, incidents and audit events, linking each artefact with its hash and the head."""
     entries = index_entries(lake)
     report = verify(lake, public_keys=public_keys)
+    problem_paths = {p.path for p in report.problems}
+    for run in entries["runs"]:
+        run["status"] = run_status(run, problem_paths)
     local_root = lake.url.removeprefix("file://") if lake.url.startswith("file://") else None
     html = render_page(
         TEMPLATES,

@@ -274,7 +274,7 @@ def compute_obligations(
     business = config.business or DEMO_BUSINESS
     facts = FilingFacts(incident, version, affected, document["obligations"], business, trigger.notice_description)
     outputs = write_filings(lake, facts, document, now)
-    calendar = render_obligations_calendar(incident_id, version, document["obligations"], now)
+    calendar = render_obligations_calendar(incident_id, version, document["obligations"], now, trigger.discovered_at)
     outputs += [
         lake.put(keys.obligations(incident_id, version), json.dumps(document, indent=2).encode()).as_dict(),
         lake.put(keys.obligations_calendar(incident_id, version), calendar.encode()).as_dict(),

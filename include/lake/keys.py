@@ -402,3 +402,8 @@ def drill_lake(run_slug: str) -> str:
 def drill_report(run_slug: str, extension: str = "json") -> str:
     """A drill's time-to-ready report (json or html)."""
     return f"{drill_prefix(run_slug)}report.{extension}"
+
+
+def review_page(incident_id: str, version: int) -> str:
+    """The review page legal opens from the approval request: counts, elements and every sample linked."""
+    return f"{incident_prefix(incident_id, version)}/review/index.html"

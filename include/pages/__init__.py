@@ -12,19 +12,23 @@ from typing import Any
 
 import jinja2
 
+from include.pages.text import local_time
+
 BASE_TEMPLATES = Path(__file__).parent / "templates"
 
 
 @cache
 def environment(templates: Path) -> Any:
     """Autoescaping, strict Jinja2 environment over one domain's templates and the shared base page."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([templates, BASE_TEMPLATES]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["when"] = local_time
+    return env
 
 
 def render_page(templates: Path, template: str, **context: Any) -> str:

@@ -20,6 +20,7 @@ from include.monitoring.deadlines import check_incident
 from include.notices.delivery.ledger import NOTIFIED, fold, read_events, settle_unconfirmed, status_counts
 from include.pages import render_page
 from include.reporting.charts import Series, line_chart
+from include.reporting.headline import headline_figures, headline_tiles, todo_today
 from include.scan.findings import KINDS
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -142,7 +143,7 @@ def build_metrics(lake: Lake, now: datetime, previous: dict[str, Any] | None) ->
         for s in history
     ]
     incidents = incident_metrics(lake, now)
-    metrics = {
+    metrics: dict[str, Any] = {
         "generated_at": now.isoformat(timespec="seconds"),
         "runs_in_trend": len(trend),
         "latest_scan": None
@@ -170,6 +171,9 @@ def build_metrics(lake: Lake, now: datetime, previous: dict[str, Any] | None) ->
     head = read_head(lake) or {}
     metrics["evidence_head"] = {"seq": head.get("seq"), "entry_hash": head.get("entry_hash")}
     metrics["summary"] = summary_paragraph(metrics, previous)
+    metrics["headline"] = headline_figures(metrics)
+    metrics["tiles"] = headline_tiles(metrics["headline"], previous)
+    metrics["todo"] = todo_today(metrics)
     return metrics
 
 

@@ -80,9 +80,8 @@ def test_an_invalid_trigger_fails_in_the_first_task_and_writes_nothing(stack):
         ["dags", "test", "breach_incident", "-c", json.dumps(bad)], stack["env"], log=stack["root"] / "bad.log", timeout=600
     )
     log = (stack["root"] / "bad.log").read_text()
-    assert done.returncode != 0
-    assert "invalid trigger: compromised_tables" in log
-    assert re.search(r"end task task_id=validate_trigger", log) and "start task task_id=resolve_scope" not in log
+    assert done.returncode != 0  # the params' schema refuses an unknown table before any task starts
+    assert "ParamValidationError: Invalid input for param compromised_tables" in log and "start task" not in log
     reversed_window = {
         **INCIDENT,
         "incident_id": "INC-BAD2",
@@ -96,7 +95,9 @@ def test_an_invalid_trigger_fails_in_the_first_task_and_writes_nothing(stack):
         log=stack["root"] / "bad2.log",
         timeout=600,
     )
-    assert done.returncode != 0 and "window_end is before window_start" in (stack["root"] / "bad2.log").read_text()
+    log = (stack["root"] / "bad2.log").read_text()  # a rule across fields: validate_trigger, the first task, refuses it
+    assert done.returncode != 0 and "window_end is before window_start" in log
+    assert re.search(r"end task task_id=validate_trigger", log) and "start task task_id=resolve_scope" not in log
     assert lake_files(stack["lake"]) == []
 
 
@@ -170,6 +171,60 @@ def audits(lake: Path) -> list[dict]:
     return [e["event"] for e in entries if e["type"] == "audit"]
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {**INCIDENT, "incident_id": "x"},
+        {**INCIDENT, "incident_id": "INC-API-1\n"},
+        {k: v for k, v in INCIDENT.items() if k != "discovered_at"},
+        {**INCIDENT, "entity_types": ["bank"]},
+    ],
+    ids=["short-id", "id-with-newline", "no-discovery-time", "unknown-entity-type"],
+)
+def test_the_api_server_refuses_a_bad_trigger_before_a_run_exists(running_airflow, bad):
+    admin = running_airflow["admin"]
+    before = admin._request("GET", "/api/v2/dags/breach_incident/dagRuns")["total_entries"]
+    with pytest.raises(RuntimeError, match="HTTP 400"):
+        admin.trigger("breach_incident", bad)
+    assert admin._request("GET", "/api/v2/dags/breach_incident/dagRuns")["total_entries"] == before
+
+
+def review_links(page: bytes) -> list[str]:
+    return re.findall(r'href="(samples/[^"]+)"', page.decode())
+
+
+def check_review_files_are_served_to_legal_only(legal, incident_id: str, forbidden: tuple[str, ...] = ()) -> None:
+    base = f"/breach-review/v1/incidents/{incident_id}/versions/1/"
+    status, kind, page = legal.get_page(base + "review/index.html")
+    assert status == 200 and kind.startswith("text/html") and b"Review before approval" in page
+    links = review_links(page)
+    assert len(links) >= 10
+    for link in dict.fromkeys(links):
+        status, _, body = legal.get_page(base + "review/" + link)
+        assert status == 200, link
+        if "/support-" not in link:  # the support pack tells agents never to ask for card numbers, whatever was exposed
+            assert not [word for word in forbidden if word in body.decode().lower()], link
+    assert legal.get_page(base + "obligations.html")[0] == 200
+    assert legal.get_page(base + "review/index.html", auth=False)[0] in (401, 403)
+    assert legal.get_page(base + "affected.parquet.enc")[0] == 404
+    assert legal.get_page(base + "review/samples/../../summary.json")[0] == 404
+
+
+ADDRESS_OR_CARD = ("postal address", "dirección postal", "card", "tarjeta")
+
+
+def test_the_approval_page_of_a_customer_entity_incident_mentions_no_address_or_card(running_airflow):
+    admin, legal = running_airflow["admin"], running_airflow["legal"]
+    run = admin.trigger("breach_incident", {**INCIDENT, "incident_id": "INC-API-CE", "compromised_tables": ["customer_entity"]})
+    deadline = time.monotonic() + 600
+    while not (waiting := legal.pending_approvals("breach_incident", run["dag_run_id"])) and time.monotonic() < deadline:
+        time.sleep(2)
+    assert waiting, "the run never asked for approval"
+    assert not [word for word in ADDRESS_OR_CARD if word in waiting[0]["body"].lower()]
+    check_review_files_are_served_to_legal_only(legal, "INC-API-CE", ADDRESS_OR_CARD)
+    assert wait_for(run, legal, approve="Reject", reason="checked the samples only") == "failed"
+
+
 def test_rest_api_trigger_with_legal_approval(stack, running_airflow):
     admin, legal = running_airflow["admin"], running_airflow["legal"]
     run = admin.trigger("breach_incident", INCIDENT)
@@ -177,6 +232,9 @@ def test_rest_api_trigger_with_legal_approval(stack, running_airflow):
     while not (waiting := legal.pending_approvals("breach_incident", run["dag_run_id"])) and time.monotonic() < deadline:
         time.sleep(2)
     assert waiting and waiting[0]["assigned_users"] == [{"id": "legal", "name": "legal"}]
+    assert "/breach-review/v1/incidents/INC-API-1/versions/1/review/index.html" in waiting[0]["body"]
+    assert len(waiting[0]["body"].splitlines()) < 20
+    check_review_files_are_served_to_legal_only(legal, "INC-API-1")
     with pytest.raises(RuntimeError, match="403"):  # NOTICE_APPROVERS names legal only: an admin may not approve
         admin.respond(waiting[0], "Approve", {"reason": "not legal"})
     assert wait_for(run, legal, approve="Approve", reason="Counts and samples checked.") == "success"
@@ -205,7 +263,7 @@ def test_a_rejection_records_who_and_why_and_stops_the_run(stack, running_airflo
     admin, legal = running_airflow["admin"], running_airflow["legal"]
     run = admin.trigger("breach_incident", {**INCIDENT, "incident_id": "INC-API-REJECT"})
     assert wait_for(run, legal, approve="Reject", reason="Spanish sample is missing the helpline.") == "failed"
-    rejected = [e for e in audits(stack["lake"]) if e["event_type"] == "notices_rejected"]
+    rejected = [e for e in audits(stack["lake"]) if e["event_type"] == "notices_rejected" and "INC-API-REJECT" in e["affected_data"]]
     assert rejected and rejected[0]["user_id"] == "legal" and rejected[0]["reason"] == "Spanish sample is missing the helpline."
     assert rejected[0]["outcome"] == "failure" and rejected[0]["timestamp"]
     assert not (stack["lake"] / "incidents" / "INC-API-REJECT" / "v1" / "batches").exists()

@@ -163,7 +163,10 @@ def test_index_lists_runs_with_hashes_and_the_head_to_record(sealed_lake, tmp_pa
     manifest = json.loads((sealed_lake / "evidence/manifests/magento_pii_scan/run-1.json").read_text())
     assert manifest["outputs"][0]["sha256"] in html and "alice" in html and "all 4 ledger entries" in html
     head = json.loads((sealed_lake / "evidence/HEAD.json").read_text())
-    assert f"entry 3, hash <code>{head['entry_hash']}</code>" in html and signing.default_signer().key_id in html
+    assert (
+        f'entry <strong>3</strong>, hash\n<code class="hash">{head["entry_hash"]}</code>' in html
+        and signing.default_signer().key_id in html
+    )
 
 
 def test_public_key_command_prints_what_auditors_pass(capsys, ledger_public_key_text):
