@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from include.pii.map import PiiMap
 
+SHOWN_KINDS = 3  # a selected choice is a chip in the form: longer labels squeeze the field's label
 CATEGORY_WORDS = {
     "user.name": "names",
     "user.contact.email": "email addresses",
@@ -52,6 +53,7 @@ def table_display(pii_map: PiiMap) -> dict[str, str]:
     """Each PII table as the form lists it: its name and the kinds of personal data its columns hold."""
     display = {}
     for name, table in sorted(pii_map.tables.items()):
-        words = dict.fromkeys(category_words(column.category) for column in table.columns.values())
-        display[name] = f"{name}: {', '.join(words)}"
+        words = list(dict.fromkeys(category_words(column.category) for column in table.columns.values()))
+        more = f", +{len(words) - SHOWN_KINDS} more" if len(words) > SHOWN_KINDS else ""
+        display[name] = f"{name}: {', '.join(words[:SHOWN_KINDS])}{more}"
     return display

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import time
@@ -263,7 +264,8 @@ def test_a_rejection_records_who_and_why_and_stops_the_run(stack, running_airflo
     admin, legal = running_airflow["admin"], running_airflow["legal"]
     run = admin.trigger("breach_incident", {**INCIDENT, "incident_id": "INC-API-REJECT"})
     assert wait_for(run, legal, approve="Reject", reason="Spanish sample is missing the helpline.") == "failed"
-    rejected = [e for e in audits(stack["lake"]) if e["event_type"] == "notices_rejected" and "INC-API-REJECT" in e["affected_data"]]
+    events = audits(stack["lake"])
+    rejected = [e for e in events if e["event_type"] == "notices_rejected" and "INC-API-REJECT" in e["affected_data"]]
     assert rejected and rejected[0]["user_id"] == "legal" and rejected[0]["reason"] == "Spanish sample is missing the helpline."
     assert rejected[0]["outcome"] == "failure" and rejected[0]["timestamp"]
     assert not (stack["lake"] / "incidents" / "INC-API-REJECT" / "v1" / "batches").exists()
@@ -359,3 +361,67 @@ def test_no_planted_card_number_or_customer_email_in_logs_xcom_or_unencrypted_la
             problems.append(f"unencrypted outbox file {path.name}")
     assert checked > 20
     assert problems == []
+
+
+def open_trigger_form(browser, client, width: int = 1280):
+    """The Trigger DAG form of breach_incident in Chromium, signed in with the client's session."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    context.add_cookies([{"name": "_token", "value": client.login(), "url": client.base_url}])
+    page = context.new_page()
+    page.goto(client.base_url + "/dags/breach_incident")
+    page.get_by_test_id("trigger-dag-button").first.click()
+    return context, page, page.locator("[aria-modal=true]")
+
+
+def fill_trigger_form(page, dialog, incident_id: str) -> None:
+    """Fill the required fields as a responder would: id, discovery time in the picker, one table."""
+    dialog.get_by_role("button", name="Incident").click()
+    page.locator("#element_incident_id").fill(incident_id)
+    dialog.get_by_role("button", name="Timeline").click()
+    dialog.get_by_test_id("datetime-input").nth(1).click()
+    picker = page.locator("[data-scope=popover][data-part=content][data-state=open]").first
+    picker.get_by_placeholder("YYYY/MM/DD").fill("2026/11/30")
+    picker.get_by_placeholder("HH:mm").fill("09:00")
+    page.keyboard.press("Escape")
+    dialog.get_by_role("button", name="Compromised data").click()
+    page.locator("#element_compromised_tables").click()
+    page.keyboard.type("customer_entity: email")
+    page.keyboard.press("Enter")
+    dialog.get_by_text("Trigger Dag - breach_incident").click()  # closes the menu (Escape would close the form)
+
+
+@pytest.mark.browser
+def test_the_trigger_form_refuses_a_bad_id_and_a_good_one_starts_a_run(running_airflow):
+    from playwright.sync_api import sync_playwright
+
+    from tests.pages.test_faces import SCREENSHOTS
+
+    admin = running_airflow["admin"]
+    runs = lambda: admin._request("GET", "/api/v2/dags/breach_incident/dagRuns?limit=100")["dag_runs"]  # noqa: E731
+    before = len(runs())
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+        try:
+            context, page, dialog = open_trigger_form(browser, admin)
+            assert page.get_by_test_id("trigger-dag-submit").is_disabled()  # nothing filled: nothing to submit
+            fill_trigger_form(page, dialog, "x")
+            page.wait_for_timeout(1000)
+            page.get_by_test_id("trigger-dag-submit").click()  # the form lets it through; the api-server must not
+            page.get_by_text("Failed to Trigger Dag").first.wait_for(timeout=15000)
+            page.screenshot(path=SCREENSHOTS / "trigger-form-bad-id-1280.png", full_page=True)
+            assert len(runs()) == before, "a bad id started a run"
+            dialog.get_by_role("button", name="Incident").click()
+            page.locator("#element_incident_id").fill("INC-FORM-1")
+            page.wait_for_timeout(1000)
+            page.get_by_test_id("trigger-dag-submit").click()
+            deadline = time.monotonic() + 30
+            while len(runs()) == before and time.monotonic() < deadline:
+                time.sleep(1)
+            started = [r for r in runs() if r["conf"].get("incident_id") == "INC-FORM-1"]
+            assert started and started[0]["conf"]["compromised_tables"] == ["customer_entity"]
+            assert started[0]["conf"]["discovered_at"].startswith("2026-11-30T09:00")
+            context.close()
+        finally:
+            browser.close()
+    admin._request("PATCH", f"/api/v2/dags/breach_incident/dagRuns/{started[0]['dag_run_id']}", {"state": "failed"})
